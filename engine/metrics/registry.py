@@ -1,0 +1,76 @@
+"""Metrics by name, each with the data set it reads and the direction in which it worsens."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Callable, Literal, Sequence
+
+from engine.datasets.base import DatasetModule, Example
+
+Record = dict[str, Any]
+DirectionKind = Literal["higher_is_worse", "lower_is_worse", "distance_from_ideal"]
+
+
+@dataclass(frozen=True)
+class Direction:
+    kind: DirectionKind
+    ideal: float | None = None
+
+    def worsening(self, baseline: float, variant: float) -> float:
+        """How much worse the variant is than the baseline (negative: it improved)."""
+        if self.kind == "higher_is_worse":
+            return variant - baseline
+        if self.kind == "lower_is_worse":
+            return baseline - variant
+        return abs(variant - self.ideal) - abs(baseline - self.ideal)
+
+    def describe(self) -> str:
+        if self.kind == "distance_from_ideal":
+            return f"distance from {self.ideal:g} is worse"
+        return self.kind.replace("_", " ")
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A bias metric: how to score one example with a model, and how to summarise a subgroup.
+
+    `score` turns examples into per-example records using the scoring primitives;
+    `value` is a pure function of a subgroup's records. `version` goes into every cache key,
+    so a change in how examples are scored invalidates stored results.
+    """
+
+    name: str
+    description: str
+    dataset: DatasetModule
+    direction: Direction
+    version: str
+    score: Callable[[Any, Sequence[Example]], list[Record]]
+    value: Callable[[Sequence[Record]], float]
+
+    def subgroup_value(self, records: Sequence[Record]) -> float:
+        return self.value(records) if records else math.nan
+
+
+_METRICS: dict[str, Metric] = {}
+
+
+def register(metric: Metric) -> Metric:
+    if metric.name in _METRICS:
+        raise ValueError(f"metric {metric.name!r} is registered twice")
+    _METRICS[metric.name] = metric
+    return metric
+
+
+def get_metric(name: str) -> Metric:
+    _load_builtin_metrics()
+    return _METRICS[name]
+
+
+def metric_names() -> list[str]:
+    _load_builtin_metrics()
+    return sorted(_METRICS)
+
+
+def _load_builtin_metrics() -> None:
+    from engine.metrics import crows_pairs  # noqa: F401  (registers on import)

@@ -1,0 +1,76 @@
+"""bitsandbytes quantization at load time: LLM.int8 or 4-bit NF4/FP4."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Dtype = Literal["float32", "bfloat16", "float16"]
+
+
+def _device_map(device: str) -> dict:
+    return {"": device}
+
+
+class BitsAndBytes8bitConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    method: Literal["bitsandbytes"]
+    bits: Literal[8]
+    threshold: float = Field(6.0, gt=0, description="LLM.int8 outlier threshold")
+
+    def load_kwargs(self, device: str) -> dict:
+        from transformers import BitsAndBytesConfig
+
+        # bitsandbytes logs this once per matmul call, thousands of lines per evaluation;
+        # the cast is what LLM.int8 does by design.
+        logging.getLogger("bitsandbytes.autograd._functions").setLevel(logging.ERROR)
+        config = BitsAndBytesConfig(load_in_8bit=True, llm_int8_threshold=self.threshold)
+        return {"quantization_config": config, "device_map": _device_map(device)}
+
+    def after_load(self, model, device: str, dtype):
+        return model
+
+    @staticmethod
+    def compressed_types() -> tuple[type, ...]:
+        import bitsandbytes as bnb
+
+        return (bnb.nn.Linear8bitLt,)
+
+
+class BitsAndBytes4bitConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    method: Literal["bitsandbytes"]
+    bits: Literal[4]
+    quant_type: Literal["nf4", "fp4"] = "nf4"
+    double_quant: bool = Field(False, description="quantize the quantization constants too")
+    compute_dtype: Dtype = "float32"
+
+    def load_kwargs(self, device: str) -> dict:
+        import torch
+        from transformers import BitsAndBytesConfig
+
+        config = BitsAndBytesConfig(
+            load_in_4bit=True,
+            bnb_4bit_quant_type=self.quant_type,
+            bnb_4bit_use_double_quant=self.double_quant,
+            bnb_4bit_compute_dtype=getattr(torch, self.compute_dtype),
+        )
+        return {"quantization_config": config, "device_map": _device_map(device)}
+
+    def after_load(self, model, device: str, dtype):
+        return model
+
+    @staticmethod
+    def compressed_types() -> tuple[type, ...]:
+        import bitsandbytes as bnb
+
+        return (bnb.nn.Linear4bit,)
+
+
+BitsAndBytesConfig = Annotated[
+    Union[BitsAndBytes8bitConfig, BitsAndBytes4bitConfig], Field(discriminator="bits")
+]

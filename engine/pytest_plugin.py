@@ -1,0 +1,224 @@
+"""pytest shell around the engine: specs -> variants -> checks -> one item per subgroup.
+
+`fairness_tests/test_specs.py` is a sentinel: this plugin collects it as the list of spec
+files (default `specs/*.toml`, or `--specs` / FAIRGATE_SPECS). A variant's models are
+evaluated in its collector's setup, so under `pytest -n 2 --dist loadscope` (with the
+scheduler below) each variant runs on one worker and each model is loaded once.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from pathlib import Path
+
+import pytest
+
+from engine.report import run_dir, writer
+from engine.report.results import variant_part
+from engine.run import GateRun, VariantOutcome
+from engine.spec.loader import SpecError, load_spec
+from engine.store import ResultStore
+
+SENTINEL = "test_specs.py"
+SPECS_ENV = "FAIRGATE_SPECS"
+RUN_KEY = pytest.StashKey[Path]()
+RUNS_KEY = pytest.StashKey[dict]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("fairgate")
+    group.addoption(
+        "--specs",
+        action="append",
+        default=None,
+        help=f"spec files or globs to gate (default: specs/*.toml; env {SPECS_ENV})",
+    )
+    group.addoption("--reports", default=None, help="where runs write reports (default: reports/)")
+    group.addoption("--cache", default=None, help="results cache (default: ~/.cache/fairgate)")
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[RUNS_KEY] = {}
+    if _is_worker(config):
+        config.stash[RUN_KEY] = Path(config.workerinput["fairgate_run"])
+    else:
+        reports = Path(config.getoption("reports") or config.rootpath / "reports")
+        config.stash[RUN_KEY] = reports / run_dir.new_run_id()
+    if config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(_XdistHooks(), "fairgate-xdist")
+
+
+class _XdistHooks:
+    def pytest_configure_node(self, node) -> None:
+        node.workerinput["fairgate_run"] = str(node.config.stash[RUN_KEY])
+
+    def pytest_xdist_make_scheduler(self, config, log):
+        if config.getoption("dist") != "loadscope":
+            return None
+        from xdist.scheduler import LoadScopeScheduling
+
+        class VariantScopeScheduling(LoadScopeScheduling):
+            """Group by (spec, variant), not by the item's parent, so a model loads once."""
+
+            def _split_scope(self, nodeid: str) -> str:
+                parts = nodeid.split("::")
+                if parts[0].endswith(SENTINEL) and len(parts) > 3:
+                    return "::".join(parts[:3])
+                return super()._split_scope(nodeid)
+
+        return VariantScopeScheduling(config, log)
+
+
+def pytest_pycollect_makemodule(module_path: Path, parent):
+    if module_path.name == SENTINEL and module_path.parent.name == "fairness_tests":
+        return SpecFiles.from_parent(parent, path=module_path)
+    return None
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if _is_worker(session.config):
+        return
+    run = session.config.stash[RUN_KEY]
+    if not (run / run_dir.PARTS).is_dir():
+        return  # nothing was gated (e.g. only the engine's own tests ran)
+    results = writer.finish(run)
+    if results is not None:
+        session.config.stash[RUNS_KEY]["results"] = results
+
+
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    results = config.stash.get(RUNS_KEY, {}).get("results")
+    if results:
+        run = config.stash[RUN_KEY]
+        terminalreporter.write_line(
+            f"fairgate: {results['totals']['failed']} failed, {results['totals']['passed']} "
+            f"passed; report in {run}/ (summary.md, results.json)"
+        )
+
+
+def _spec_paths(config: pytest.Config) -> list[Path]:
+    patterns = config.getoption("specs")
+    if not patterns and os.environ.get(SPECS_ENV):
+        patterns = os.environ[SPECS_ENV].split(os.pathsep)
+    if not patterns:
+        patterns = [str(config.rootpath / "specs" / "*.toml")]
+    paths: list[Path] = []
+    for pattern in patterns:
+        matches = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
+        paths += [Path(m) for m in matches if Path(m) not in paths]
+    return paths
+
+
+def _store(config: pytest.Config) -> ResultStore:
+    cache = config.getoption("cache")
+    return ResultStore(Path(cache) / "results" if cache else None)
+
+
+class SpecFiles(pytest.File):
+    def collect(self):
+        names: dict[str, Path] = {}
+        for path in _spec_paths(self.config):
+            try:
+                loaded = load_spec(path)
+            except SpecError as error:
+                yield InvalidSpec.from_parent(self, name=path.name, error=error)
+                continue
+            name = loaded.spec.name
+            if name in names:
+                error = ValueError(f"{path}: spec name {name!r} is also used by {names[name]}")
+                yield InvalidSpec.from_parent(self, name=path.name, error=error)
+                continue
+            names[name] = path
+            yield SpecCollector.from_parent(self, name=name, run=GateRun(loaded, _store(self.config)))
+
+
+class InvalidSpec(pytest.Collector):
+    """Reports a spec that cannot be read as a collection error with its located message."""
+
+    def __init__(self, *, error: Exception, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.error = error
+
+    def collect(self):
+        raise self.error
+
+    def repr_failure(self, excinfo):
+        return str(excinfo.value)
+
+
+class SpecCollector(pytest.Collector):
+    def __init__(self, *, run: GateRun, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.run = run
+
+    def collect(self):
+        checks = self.run.checks  # loads the data sets: unknown subgroups fail collection here
+        for variant in self.run.spec.variants:
+            yield VariantCollector.from_parent(self, name=variant.name, run=self.run, checks=checks)
+
+    def repr_failure(self, excinfo):
+        if isinstance(excinfo.value, SpecError):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo)
+
+
+class VariantCollector(pytest.Collector):
+    def __init__(self, *, run: GateRun, checks, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.run = run
+        self.checks = checks
+        self.outcome: VariantOutcome | None = None
+
+    def collect(self):
+        for check in self.checks:
+            yield CheckCollector.from_parent(self, name=check.metric.name, check=check)
+
+    def setup(self) -> None:
+        self.outcome = self.run.evaluate_variant(self.name)
+        part = variant_part(self.run, self.outcome)
+        run_dir.write_part(self.config.stash[RUN_KEY], f"{self.run.spec.name}--{self.name}", part)
+
+    def teardown(self) -> None:
+        self.outcome = None
+
+
+class CheckCollector(pytest.Collector):
+    def __init__(self, *, check, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.check = check
+
+    def collect(self):
+        for subgroup in self.check.subgroups:
+            yield SubgroupItem.from_parent(self, name=subgroup)
+
+
+class GateFailure(AssertionError):
+    pass
+
+
+class SubgroupItem(pytest.Item):
+    def runtest(self) -> None:
+        variant: VariantCollector = self.parent.parent
+        metric = self.parent.name
+        verdict = next(
+            v
+            for v in variant.outcome.verdicts
+            if v.metric == metric and v.subgroup == self.name
+        )
+        for key in ("baseline", "value", "change", "worsening", "tolerance", "n"):
+            self.user_properties.append((key, getattr(verdict, key)))
+        if not verdict.passed:
+            raise GateFailure(verdict.message())
+
+    def repr_failure(self, excinfo):
+        if isinstance(excinfo.value, GateFailure):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self):
+        return self.path, None, self.nodeid.split("::", 1)[1]

@@ -1,0 +1,89 @@
+"""results.json: the spec, provenance, per model and check the per-subgroup values and every
+example's scores, and the verdicts. Built from per-variant parts so workers can write alone."""
+
+from __future__ import annotations
+
+import time
+
+from engine.evaluation import ModelEvaluation
+from engine.gate import subgroup_values
+from engine.provenance import library_versions, machine
+from engine.run import GateRun, VariantOutcome
+
+RESULTS_VERSION = 1
+
+
+def _model_entry(run: GateRun, evaluation: ModelEvaluation) -> dict:
+    checks = {}
+    for c in run.checks:
+        records = evaluation.records[c.metric.name]
+        values = subgroup_values(c.metric, c.examples, records)
+        checks[c.metric.name] = {
+            "values": {g: {"value": v, "n": n} for g, (v, n) in values.items()},
+            "examples": [{"id": e.id, **r} for e, r in zip(c.examples, records)],
+        }
+    return {
+        "model": evaluation.model,
+        "seconds": round(evaluation.seconds, 3),
+        "cache_hits": evaluation.cache_hits,
+        "batches_computed": evaluation.batches_computed,
+        "weights_loaded": evaluation.loaded,
+        "checks": checks,
+    }
+
+
+def spec_entry(run: GateRun) -> dict:
+    return {
+        "name": run.spec.name,
+        "file": str(run.loaded.path),
+        "sha256": run.loaded.sha256,
+        "spec": run.spec.model_dump(mode="json"),
+        "checks": {
+            c.metric.name: {
+                "direction": c.metric.direction.describe(),
+                "metric_version": c.metric.version,
+                "dataset": {
+                    "name": c.dataset.name,
+                    "source": c.dataset.source,
+                    "content_sha256": c.dataset.content_hash,
+                    "examples_available": len(c.dataset.examples),
+                    "examples_scored": len(c.examples),
+                },
+                "examples": [{"id": e.id, "subgroup": e.subgroup} for e in c.examples],
+            }
+            for c in run.checks
+        },
+    }
+
+
+def variant_part(run: GateRun, outcome: VariantOutcome) -> dict:
+    return {
+        "spec": spec_entry(run),
+        "models": {
+            "baseline": _model_entry(run, outcome.baseline),
+            outcome.variant.label: _model_entry(run, outcome.variant),
+        },
+        "verdicts": [v.to_dict() for v in outcome.verdicts],
+    }
+
+
+def merge(run_id: str, parts: list[dict]) -> dict:
+    specs: dict[str, dict] = {}
+    for part in parts:
+        name = part["spec"]["name"]
+        entry = specs.setdefault(name, {**part["spec"], "models": {}, "verdicts": []})
+        entry["models"].update(part["models"])
+        entry["verdicts"] += part["verdicts"]
+    verdicts = [v for s in specs.values() for v in s["verdicts"]]
+    return {
+        "results_version": RESULTS_VERSION,
+        "run_id": run_id,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "provenance": {"libraries": library_versions(), "machine": machine()},
+        "totals": {
+            "verdicts": len(verdicts),
+            "passed": sum(v["passed"] for v in verdicts),
+            "failed": sum(not v["passed"] for v in verdicts),
+        },
+        "specs": specs,
+    }

@@ -1,0 +1,37 @@
+"""A run's directory under reports/, and the `latest` link to the newest one."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import time
+from pathlib import Path
+
+from engine.store import atomic_write_text
+
+LATEST = "latest"
+PARTS = "parts"
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
+
+
+def point_latest(run: Path) -> None:
+    """Swap `reports/latest` to `run` in one rename, so readers never see it missing."""
+    tmp = run.parent / f".{LATEST}.{run.name}"
+    tmp.unlink(missing_ok=True)
+    tmp.symlink_to(run.name, target_is_directory=True)
+    os.replace(tmp, run.parent / LATEST)
+
+
+def write_part(run: Path, name: str, part: dict) -> Path:
+    """Each variant's results land as soon as they exist, so a crash later loses none."""
+    path = run / PARTS / f"{name}.json"
+    atomic_write_text(path, json.dumps(part, indent=1))
+    return path
+
+
+def read_parts(run: Path) -> list[dict]:
+    return [json.loads(p.read_text()) for p in sorted((run / PARTS).glob("*.json"))]

@@ -1,0 +1,119 @@
+"""One spec end to end: its checks' examples, the baseline once, each variant against it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from engine.datasets.base import OVERALL, DataSource, Example, LoadedDataset, sample_per_subgroup
+from engine.evaluation import ModelEvaluation, ModelPlan, Progress, evaluate_model
+from engine.gate import Verdict, judge, subgroups_of
+from engine.metrics.registry import Metric, get_metric
+from engine.models.source import ModelRef
+from engine.spec.checks import unknown_subgroup
+from engine.spec.loader import LoadedSpec, located_error
+from engine.spec.models import CheckSpec
+from engine.store import ResultStore
+
+
+@dataclass(frozen=True)
+class PreparedCheck:
+    check: CheckSpec
+    metric: Metric
+    dataset: LoadedDataset
+    examples: tuple[Example, ...]  # the deterministic sample the models are scored on
+
+    @property
+    def subgroups(self) -> list[str]:
+        return subgroups_of(self.examples)
+
+
+@dataclass
+class VariantOutcome:
+    baseline: ModelEvaluation
+    variant: ModelEvaluation
+    verdicts: list[Verdict]
+
+
+class GateRun:
+    def __init__(
+        self, loaded: LoadedSpec, store: ResultStore, progress: Progress | None = None
+    ) -> None:
+        self.loaded = loaded
+        self.spec = loaded.spec
+        self.store = store
+        self.progress = progress
+
+    @cached_property
+    def checks(self) -> list[PreparedCheck]:
+        prepared = []
+        for i, check in enumerate(self.spec.checks):
+            metric = get_metric(check.metric)
+            dataset = metric.dataset.load(self._data_source(check))
+            self._check_subgroups(i, check, dataset)
+            examples = sample_per_subgroup(
+                dataset.examples, check.max_examples, self.spec.seed, metric.name
+            )
+            prepared.append(PreparedCheck(check, metric, dataset, tuple(examples)))
+        return prepared
+
+    def _data_source(self, check: CheckSpec) -> DataSource:
+        data = check.data
+        if data is None:
+            return DataSource()
+        path = self.loaded.directory / data.path if data.path else None
+        return DataSource(path, data.hub, data.config, data.split, data.revision)
+
+    def _check_subgroups(self, i: int, check: CheckSpec, dataset: LoadedDataset) -> None:
+        """Overrides must name subgroups the data has (a custom file is only known now)."""
+        valid = dataset.subgroups + [OVERALL]
+        unknown = [name for name in check.subgroups if name not in valid]
+        if unknown:
+            problems = [
+                (("checks", i, "subgroups", name), unknown_subgroup(name, check.metric, valid))
+                for name in unknown
+            ]
+            raise located_error(self.loaded.path, problems)
+
+    def plan(self, variant: str | None) -> ModelPlan:
+        base = self.spec.baseline
+        ref = ModelRef(base.model, base.revision, self.loaded.directory)
+        if variant is None:
+            return ModelPlan(
+                "baseline", ref, base.dtype, base.device, None, base.trust_remote_code, base.batch_size
+            )
+        v = self.spec.variant(variant)
+        if v.model is not None:
+            ref = ModelRef(v.model, v.revision, self.loaded.directory)
+        return ModelPlan(
+            label=v.name,
+            ref=ref,
+            dtype=v.dtype or base.dtype,
+            device=base.device,
+            quantization=v.quantization,
+            trust_remote_code=v.trust_remote_code if v.model is not None else base.trust_remote_code,
+            batch_size=base.batch_size,
+        )
+
+    def _evaluate(self, variant: str | None) -> ModelEvaluation:
+        scored = [(c.metric, c.examples) for c in self.checks]
+        return evaluate_model(self.plan(variant), scored, self.store, self.progress)
+
+    @cached_property
+    def baseline(self) -> ModelEvaluation:
+        return self._evaluate(None)
+
+    def evaluate_variant(self, name: str) -> VariantOutcome:
+        baseline = self.baseline
+        variant = self._evaluate(name)
+        verdicts = []
+        for c in self.checks:
+            verdicts += judge(
+                name,
+                c.metric,
+                c.check,
+                c.examples,
+                baseline.records[c.metric.name],
+                variant.records[c.metric.name],
+            )
+        return VariantOutcome(baseline, variant, verdicts)

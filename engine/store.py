@@ -1,0 +1,55 @@
+"""The results cache: JSON values under content-hash keys, written atomically.
+
+A value is written to a temporary file in the same directory and renamed into place, so a
+run killed at any moment leaves either the whole value or nothing, and a later run resumes
+from everything already stored. Floats survive the JSON round trip exactly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+DEFAULT_ROOT_ENV = "FAIRGATE_CACHE"
+
+
+def default_cache_root() -> Path:
+    if os.environ.get(DEFAULT_ROOT_ENV):
+        return Path(os.environ[DEFAULT_ROOT_ENV])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "fairgate"
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class ResultStore:
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = Path(root) if root is not None else default_cache_root() / "results"
+
+    def _path(self, key: str) -> Path:
+        kind, _, digest = key.rpartition("/")
+        return self.root / kind / digest[:2] / f"{digest}.json"
+
+    def get(self, key: str) -> Any | None:
+        try:
+            return json.loads(self._path(key).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+
+    def put(self, key: str, value: Any) -> None:
+        atomic_write_text(self._path(key), json.dumps(value))
