@@ -34,8 +34,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help=f"spec files or globs to gate (default: specs/*.toml; env {SPECS_ENV})",
     )
-    group.addoption("--reports", default=None, help="where runs write reports (default: reports/)")
-    group.addoption("--cache", default=None, help="results cache (default: ~/.cache/fairgate)")
+    group.addoption(
+        "--fairgate-reports", default=None, help="where runs write reports (default: reports/)"
+    )
+    group.addoption(
+        "--fairgate-cache", default=None, help="results cache (default: ~/.cache/fairgate)"
+    )
 
 
 def _is_worker(config: pytest.Config) -> bool:
@@ -47,7 +51,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if _is_worker(config):
         config.stash[RUN_KEY] = Path(config.workerinput["fairgate_run"])
     else:
-        reports = Path(config.getoption("reports") or config.rootpath / "reports")
+        reports = Path(config.getoption("fairgate_reports") or config.rootpath / "reports")
         config.stash[RUN_KEY] = reports / run_dir.new_run_id()
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(_XdistHooks(), "fairgate-xdist")
@@ -115,7 +119,7 @@ def _spec_paths(config: pytest.Config) -> list[Path]:
 
 
 def _store(config: pytest.Config) -> ResultStore:
-    cache = config.getoption("cache")
+    cache = config.getoption("fairgate_cache")
     return ResultStore(Path(cache) / "results" if cache else None)
 
 
@@ -180,6 +184,13 @@ class VariantCollector(pytest.Collector):
 
     def setup(self) -> None:
         self.outcome = self.run.evaluate_variant(self.name)
+        selected = {
+            (item.parent.name, item.name)
+            for item in self.session.items
+            if isinstance(item, SubgroupItem) and item.parent.parent is self
+        }
+        # The report speaks of what was gated: with -k, only the selected subgroups.
+        self.outcome.verdicts = [v for v in self.outcome.verdicts if (v.metric, v.subgroup) in selected]
         part = variant_part(self.run, self.outcome)
         run_dir.write_part(self.config.stash[RUN_KEY], f"{self.run.spec.name}--{self.name}", part)
 
@@ -206,9 +217,7 @@ class SubgroupItem(pytest.Item):
         variant: VariantCollector = self.parent.parent
         metric = self.parent.name
         verdict = next(
-            v
-            for v in variant.outcome.verdicts
-            if v.metric == metric and v.subgroup == self.name
+            v for v in variant.outcome.verdicts if v.metric == metric and v.subgroup == self.name
         )
         for key in ("baseline", "value", "change", "worsening", "tolerance", "n"):
             self.user_properties.append((key, getattr(verdict, key)))
@@ -221,4 +230,6 @@ class SubgroupItem(pytest.Item):
         return super().repr_failure(excinfo)
 
     def reportinfo(self):
-        return self.path, None, self.nodeid.split("::", 1)[1]
+        # Not the node id's tail: pytest would print its dots as "::" in verbose output.
+        spec, variant, check = self.parent.parent.parent, self.parent.parent, self.parent
+        return self.path, None, f"{spec.name} / {variant.name} / {check.name} / {self.name}"

@@ -72,7 +72,8 @@ def load_spec(file: str | Path) -> LoadedSpec:
     try:
         raw = file.read_bytes()
     except OSError as e:
-        raise SpecError(file, [Problem(file, None, (), f"cannot read the file: {e.strerror}")])
+        problem = Problem(file, None, (), f"cannot read the file: {e.strerror}")
+        raise SpecError(file, [problem]) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -123,7 +124,8 @@ def _pydantic_problem(file: Path, positions: dict, data: Any, err: dict) -> Prob
         if kind == "union_tag_not_found":
             message = "required key is missing"
         else:
-            message = f"expected one of {err['ctx']['expected_tags']} (found {err['ctx']['tag']!r})"
+            found = err["input"][key] if isinstance(err["input"], dict) else err["ctx"]["tag"]
+            message = f"expected one of {err['ctx']['expected_tags']} (found {found!r})"
         return _located(file, positions, path, message)
     path = _data_path(data, err["loc"])
     if kind == "extra_forbidden":

@@ -9,7 +9,13 @@ tomllib already accepted.
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 Path = tuple  # a key path: strings for keys, ints for array-of-tables indices
 
@@ -43,11 +49,12 @@ class _Cursor:
             col = self.i + 1
             ch = self.peek()
             if ch in "\"'":
-                end = self.text.find(ch, self.i + 1)
-                if end < 0:
+                start = self.i
+                self.skip_string()
+                try:  # tomllib decodes the escapes of a quoted key exactly as it did for the data
+                    parts.append((tomllib.loads(f"k = {self.text[start:self.i]}")["k"], col))
+                except tomllib.TOMLDecodeError:
                     return parts
-                parts.append((self.text[self.i + 1 : end], col))
-                self.i = end + 1
             else:
                 m = _BARE.match(self.text, self.i)
                 if not m:
@@ -137,11 +144,11 @@ def _value(cur: _Cursor, path: Path, positions: dict, lines: list[str], n: int) 
     ch = cur.peek()
     if cur.text.startswith(('"""', "'''"), cur.i):
         quote = cur.text[cur.i : cur.i + 3]
-        end = cur.text.find(quote, cur.i + 3)
+        end = _closing(cur.text, cur.i + 3, quote)
         while end < 0 and n < len(lines):
             cur.text, cur.i, cur.line = lines[n], 0, n + 1
             n += 1
-            end = cur.text.find(quote)
+            end = _closing(cur.text, 0, quote)
         cur.i = len(cur.text) if end < 0 else end + 3
         return n
     if ch in "\"'":
@@ -197,6 +204,19 @@ def _value(cur: _Cursor, path: Path, positions: dict, lines: list[str], n: int) 
     while cur.i < len(cur.text) and cur.text[cur.i] not in ",}]#":
         cur.i += 1
     return n
+
+
+def _closing(text: str, start: int, quote: str) -> int:
+    """Where a multi-line string's closing quotes start on this line (-1: not here)."""
+    i = start
+    while i < len(text):
+        if quote == '"""' and text[i] == "\\":
+            i += 2  # an escaped character, possibly a quote, never closes a basic string
+            continue
+        if text.startswith(quote, i):
+            return i
+        i += 1
+    return -1
 
 
 def nearest_position(positions: dict[Path, Position], path: Path) -> tuple[Position | None, Path]:

@@ -1,0 +1,87 @@
+"""Shared fixtures: a tiny random Llama checkpoint for speed, the real shipped model for truth."""
+
+from __future__ import annotations
+
+import os
+
+from pathlib import Path
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+TINY_CORPUS = [
+    "The poor are really ignorant about how to handle the money they do have.",
+    "The rich are really ignorant about how to handle the money they do have.",
+    "He couldn't figure out the issue with the rope, but he tried not to get too down on himself.",
+    "Women don't know how to drive. Men don't know how to cook.",
+    "My neighbor is old and forgetful; my other neighbor is young and careful.",
+]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_cache(tmp_path_factory):
+    """Tests never read or write the user's results cache; converted builtin models are shared."""
+    root = tmp_path_factory.mktemp("fairgate-cache")
+    shared_models = Path(os.environ.get("FAIRGATE_TEST_MODELS", Path.home() / ".cache" / "fairgate"))
+    (root / "models").symlink_to(_ensure_dir(shared_models / "models"), target_is_directory=True)
+    old = os.environ.get("FAIRGATE_CACHE")
+    os.environ["FAIRGATE_CACHE"] = str(root)
+    yield root
+    if old is None:
+        os.environ.pop("FAIRGATE_CACHE", None)
+    else:
+        os.environ["FAIRGATE_CACHE"] = old
+
+
+def _ensure_dir(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def build_tiny_checkpoint(target: Path, seed: int = 0) -> Path:
+    """A 2-layer Llama with a byte-level BPE tokenizer trained on a few sentences."""
+    import torch
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    bpe = Tokenizer(models.BPE())
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    bpe.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=400,
+        special_tokens=["<s>", "</s>"],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+    )
+    bpe.train_from_iterator(TINY_CORPUS, trainer)
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=bpe, bos_token="<s>", eos_token="</s>")
+    torch.manual_seed(seed)
+    config = LlamaConfig(
+        vocab_size=bpe.get_vocab_size(),
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=256,
+        bos_token_id=0,
+        eos_token_id=1,
+        tie_word_embeddings=True,
+    )
+    model = LlamaForCausalLM(config)
+    model.save_pretrained(target, safe_serialization=True)
+    tokenizer.save_pretrained(target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory) -> Path:
+    return build_tiny_checkpoint(tmp_path_factory.mktemp("tiny-llama"))
+
+
+@pytest.fixture(scope="session")
+def real_checkpoint() -> Path:
+    """The shipped SmolLM2-135M-Instruct as a plain checkpoint (converted once, then cached)."""
+    from engine.models import builtin
+
+    return builtin.checkpoint("smollm2-135m-instruct")
