@@ -105,7 +105,9 @@ def located_error(
 
 def _located(file: Path, positions: dict, path: tuple, message: str) -> Problem:
     position, _ = nearest_position(positions, path)
-    return Problem(file, position, path, message)
+    # Nothing of the path is in the document (a missing top-level key): the top of the file
+    # is where such a key belongs.
+    return Problem(file, position or Position(1, 1), path, message)
 
 
 def _toml_problem(file: Path, error: Exception) -> Problem:
