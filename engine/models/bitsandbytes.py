@@ -39,6 +39,9 @@ class BitsAndBytes8bitConfig(BaseModel):
 
         return (bnb.nn.Linear8bitLt,)
 
+    def for_inference(self, model, device: str) -> str:
+        return "bitsandbytes kernels"
+
 
 class BitsAndBytes4bitConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -69,6 +72,9 @@ class BitsAndBytes4bitConfig(BaseModel):
         import bitsandbytes as bnb
 
         return (bnb.nn.Linear4bit,)
+
+    def for_inference(self, model, device: str) -> str:
+        return "bitsandbytes kernels"
 
 
 BitsAndBytesConfig = Annotated[

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+import torch
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -35,3 +36,33 @@ class HQQConfig(BaseModel):
         from hqq.core.quantize import HQQLinear
 
         return (HQQLinear,)
+
+    def for_inference(self, model, device: str) -> str:
+        """On CPU, hqq's only backend dequantizes every layer on every forward pass; the
+        quantized weights never change, so dequantize them once instead."""
+        if device != "cpu":
+            return "hqq backend"
+        from hqq.core.quantize import HQQBackend, HQQLinear
+
+        if HQQLinear.backend != HQQBackend.PYTORCH:
+            return f"hqq backend {HQQLinear.backend.name}"
+        for parent in list(model.modules()):
+            for name, child in list(parent.named_children()):
+                if isinstance(child, HQQLinear):
+                    setattr(parent, name, DequantizedLinear(child))
+        return "hqq weights dequantized once (same arithmetic as hqq's pytorch backend)"
+
+
+class DequantizedLinear(torch.nn.Module):
+    """HQQLinear.forward_pytorch with `dequantize()` hoisted out: bit-identical outputs."""
+
+    def __init__(self, layer) -> None:
+        super().__init__()
+        self.register_buffer("weight", layer.dequantize())
+        self.bias = layer.bias
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = torch.matmul(x, self.weight.t())
+        if self.bias is not None:
+            out += self.bias
+        return out

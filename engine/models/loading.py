@@ -51,7 +51,10 @@ def load_model(
     if quantization is not None:
         model = quantization.after_load(model, device, torch_dtype)
     model.eval()
-    return model, describe_compression(model, quantization)
+    report = describe_compression(model, quantization)
+    if quantization is not None:
+        report["forward"] = quantization.for_inference(model, device)
+    return model, report
 
 
 def describe_compression(model, quantization) -> dict:

@@ -54,3 +54,25 @@ def test_real_model_is_compressed(real_checkpoint, quantization, max_fraction):
     assert report["compressed_linear_layers"] == 30 * 7  # every decoder projection
     # The tied embedding / lm_head (28M parameters) stays in float32, which bounds the saving.
     assert report["weight_bytes"] < max_fraction * plain["weight_bytes"]
+
+
+def test_hqq_dequantized_once_gives_bit_identical_log_likelihoods(tiny_checkpoint, tmp_path):
+    """The CPU speed-up for HQQ must not change a single bit of what HQQ computes."""
+    import torch
+    from hqq.core.quantize import HQQLinear
+
+    from engine.models.hqq import DequantizedLinear
+
+    resolved = resolve(ModelRef(str(tiny_checkpoint)))
+    quantization = HQQConfig(method="hqq", nbits=3, group_size=64)
+    fast, report = load_model(resolved, "float32", "cpu", quantization)
+    assert "dequantized once" in report["forward"] and report["compressed_linear_layers"] == 14
+    assert not any(isinstance(m, HQQLinear) for m in fast.modules())
+    reference = quantization.after_load(
+        load_model(resolved, "float32", "cpu", None)[0], "cpu", torch.float32
+    )
+    assert sum(isinstance(m, HQQLinear) for m in reference.modules()) == 14
+    assert sum(isinstance(m, DequantizedLinear) for m in fast.modules()) == 14
+    ids = torch.randint(0, fast.config.vocab_size, (3, 17), generator=torch.Generator().manual_seed(0))
+    with torch.inference_mode():
+        assert torch.equal(fast(ids).logits, reference(ids).logits)
