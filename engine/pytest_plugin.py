@@ -23,7 +23,7 @@ from engine.store import ResultStore
 SENTINEL = "test_specs.py"
 SPECS_ENV = "FAIRGATE_SPECS"
 RUN_KEY = pytest.StashKey[Path]()
-RUNS_KEY = pytest.StashKey[dict]()
+RESULTS_KEY = pytest.StashKey[dict]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -47,14 +47,22 @@ def _is_worker(config: pytest.Config) -> bool:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.stash[RUNS_KEY] = {}
     if _is_worker(config):
         config.stash[RUN_KEY] = Path(config.workerinput["fairgate_run"])
+        _share_cores(int(config.workerinput["workercount"]))
     else:
         reports = Path(config.getoption("fairgate_reports") or config.rootpath / "reports")
         config.stash[RUN_KEY] = reports / run_dir.new_run_id()
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(_XdistHooks(), "fairgate-xdist")
+
+
+def _share_cores(workers: int) -> None:
+    """Each worker's torch would otherwise start a thread per core, and the workers would
+    fight over the cores."""
+    import torch
+
+    torch.set_num_threads(max(1, (os.cpu_count() or 1) // workers))
 
 
 class _XdistHooks:
@@ -92,11 +100,11 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         return  # nothing was gated (e.g. only the engine's own tests ran)
     results = writer.finish(run)
     if results is not None:
-        session.config.stash[RUNS_KEY]["results"] = results
+        session.config.stash[RESULTS_KEY] = results
 
 
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
-    results = config.stash.get(RUNS_KEY, {}).get("results")
+    results = config.stash.get(RESULTS_KEY, None)
     if results:
         run = config.stash[RUN_KEY]
         terminalreporter.write_line(

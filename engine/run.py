@@ -101,7 +101,8 @@ class GateRun:
 
     @cached_property
     def baseline(self) -> ModelEvaluation:
-        return self._evaluate(None)
+        with self.store.exclusive(f"baseline-{self.loaded.sha256}"):
+            return self._evaluate(None)
 
     def evaluate_variant(self, name: str) -> VariantOutcome:
         baseline = self.baseline

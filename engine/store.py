@@ -7,11 +7,13 @@ from everything already stored. Floats survive the JSON round trip exactly.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 DEFAULT_ROOT_ENV = "FAIRGATE_CACHE"
 
@@ -53,3 +55,16 @@ class ResultStore:
 
     def put(self, key: str, value: Any) -> None:
         atomic_write_text(self._path(key), json.dumps(value))
+
+    @contextmanager
+    def exclusive(self, name: str) -> Iterator[None]:
+        """Hold a lock across processes (pytest-xdist workers), so that work the others
+        would repeat, such as the shared baseline, is done once and then read from here."""
+        path = self.root / "locks" / f"{name}.lock"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)

@@ -164,19 +164,10 @@ def _value(cur: _Cursor, path: Path, positions: dict, lines: list[str], n: int) 
             if cur.peek() == ",":
                 cur.i += 1
                 continue
-            parts = cur.key()
-            if not parts:
+            before = (cur.line, cur.i)
+            n = _key_value(cur, path, positions, lines, n)
+            if (cur.line, cur.i) == before:  # not a key: stop rather than loop
                 return n
-            sub = path
-            for name, col in parts:
-                sub = sub + (name,)
-                positions.setdefault(sub, Position(cur.line, col))
-            cur.skip_space()
-            if cur.peek() != "=":
-                return n
-            cur.i += 1
-            cur.skip_space()
-            n = _value(cur, sub, positions, lines, n)
     if ch == "[":
         cur.i += 1
         index = 0
