@@ -14,7 +14,7 @@ from typing import Any, Callable, Sequence
 
 from engine.datasets.base import Example
 from engine.metrics.registry import Metric, Record
-from engine.models.loading import load_model, load_tokenizer, resolve_device
+from engine.models.loading import load_model, load_tokenizer, resolve_device, sliding_window
 from engine.models.source import ModelRef, resolve
 from engine.provenance import library_versions
 from engine.scoring.lm import LanguageModel
@@ -78,6 +78,7 @@ def evaluate_model(
 
     lm = LanguageModel(
         tokenizer=load_tokenizer(resolved, plan.trust_remote_code),
+        max_packed_width=sliding_window(resolved, plan.trust_remote_code),
         device=device,
         batch_size=plan.batch_size,
         identity=identity,

@@ -26,6 +26,13 @@ def load_tokenizer(resolved: ResolvedModel, trust_remote_code: bool = False):
     return AutoTokenizer.from_pretrained(resolved.path, trust_remote_code=trust_remote_code)
 
 
+def sliding_window(resolved: ResolvedModel, trust_remote_code: bool = False) -> int | None:
+    from transformers import AutoConfig
+
+    config = AutoConfig.from_pretrained(resolved.path, trust_remote_code=trust_remote_code)
+    return getattr(config, "sliding_window", None)
+
+
 def load_model(
     resolved: ResolvedModel,
     dtype: str,

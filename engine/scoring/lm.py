@@ -18,6 +18,9 @@ class LanguageModel:
     identity: str  # a hash of everything that determines the model's outputs
     store: ResultStore
     load_model: Callable[[], Any]
+    # A packed row's custom attention mask replaces the model's own, so with sliding-window
+    # attention a row must fit the window.
+    max_packed_width: int | None = None
     cache_hits: int = 0
     batches_computed: int = 0
     _model: Any = field(default=None, repr=False)

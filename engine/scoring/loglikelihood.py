@@ -5,9 +5,10 @@ causal models: without special tokens; an empty context becomes the single prefi
 else EOS); trailing spaces of a context move to the continuation. The result is the sum of the
 continuation's token log-probabilities, with no length normalisation.
 
-Identical requests are scored once. Requests are sorted by length and cut into fixed batches,
-and each batch is cached under a hash of the model identity and its token ids: a batch is
-always computed with the same neighbours, so a resumed run gives bit-identical numbers.
+Identical requests are scored once, and requests sharing a long prefix are packed into one
+row (`packing.py`). Rows are sorted by width and cut into fixed batches, and each batch is
+cached under a hash of the model identity and its token ids: a batch is always computed with
+the same neighbours, so a resumed run gives bit-identical numbers.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from typing import Callable, Sequence
 import torch
 
 from engine.scoring.lm import LanguageModel
+from engine.scoring.packing import Row, Seq, batch_tensors, plan_rows
 
-SCORING_VERSION = "ll-1"
+SCORING_VERSION = "ll-2"
 
 
 @dataclass(frozen=True)
@@ -59,9 +61,11 @@ def loglikelihood(
     progress: Callable[[int, int], None] | None = None,
 ) -> list[LLResult]:
     encoded = [encode_request(lm, r) for r in requests]
-    unique = sorted(set(encoded), key=lambda e: (-len(e[0]), e))
-    batches = [unique[i : i + lm.batch_size] for i in range(0, len(unique), lm.batch_size)]
-    scored: dict[tuple[tuple[int, ...], int], LLResult] = {}
+    rows = plan_rows(encoded, lm.max_packed_width)
+    rows.sort(key=lambda r: (-r.width, r.members))
+    batches = [rows[i : i + lm.batch_size] for i in range(0, len(rows), lm.batch_size)]
+    total = sum(len(r.members) for r in rows)
+    scored: dict[Seq, LLResult] = {}
     done = 0
     for batch in batches:
         key = _batch_key(lm, batch)
@@ -72,46 +76,44 @@ def loglikelihood(
             lm.batches_computed += 1
         else:
             lm.cache_hits += 1
-        for item, (logprob, n_tokens, greedy) in zip(batch, stored):
+        members = [m for row in batch for m in row.members]
+        for item, (logprob, n_tokens, greedy) in zip(members, stored):
             scored[item] = LLResult(float(logprob), int(n_tokens), bool(greedy))
-        done += len(batch)
+        done += len(members)
         if progress:
-            progress(done, len(unique))
+            progress(done, total)
     return [scored[e] for e in encoded]
 
 
-def _batch_key(lm: LanguageModel, batch: Sequence[tuple[tuple[int, ...], int]]) -> str:
-    payload = json.dumps([SCORING_VERSION, lm.identity, [list(t) + [n] for t, n in batch]])
+def _batch_key(lm: LanguageModel, batch: Sequence[Row]) -> str:
+    layout = [[r.shared, [list(t) + [n] for t, n in r.members]] for r in batch]
+    payload = json.dumps([SCORING_VERSION, lm.identity, layout])
     return "ll/" + hashlib.sha256(payload.encode()).hexdigest()
 
 
 @torch.inference_mode()
-def _forward(lm: LanguageModel, batch: Sequence[tuple[tuple[int, ...], int]]) -> list[LLResult]:
-    # The last token is only ever a target, never an input.
-    inputs = [tokens[:-1] for tokens, _ in batch]
-    width = max(len(t) for t in inputs)
-    ids = torch.full((len(batch), width), lm.pad_token_id, dtype=torch.long)
-    mask = torch.zeros((len(batch), width), dtype=torch.long)
-    for row, tokens in enumerate(inputs):
-        ids[row, : len(tokens)] = torch.tensor(tokens)
-        mask[row, : len(tokens)] = 1
-    logits = lm.model(input_ids=ids.to(lm.device), attention_mask=mask.to(lm.device)).logits
-    spans, targets = [], []
-    for row, (tokens, n_cont) in enumerate(batch):
-        start = len(tokens) - 1 - n_cont
-        spans.append(logits[row, start : len(tokens) - 1])
-        targets.append(torch.tensor(tokens[len(tokens) - n_cont :], device=logits.device))
+def _forward(lm: LanguageModel, batch: Sequence[Row]) -> list[LLResult]:
+    model = lm.model
+    inputs = batch_tensors(batch, lm.pad_token_id, model.dtype)
+    logits = model(**{k: v.to(lm.device) for k, v in inputs.items()}).logits
+    spans, targets, sizes = [], [], []
+    for n, row in enumerate(batch):
+        for m in range(len(row.members)):
+            positions, tokens = row.target_positions(m)
+            spans.append(logits[n, positions])
+            targets += tokens
+            sizes.append(len(tokens))
     logprobs = torch.log_softmax(torch.cat(spans).float(), dim=-1)
-    target = torch.cat(targets)
+    target = torch.tensor(targets, device=logprobs.device)
     picked = logprobs.gather(1, target[:, None])[:, 0]
     greedy = logprobs.argmax(dim=-1) == target
     results, offset = [], 0
-    for _, n_cont in batch:
-        end = offset + n_cont
+    for size in sizes:
+        end = offset + size
         results.append(
             LLResult(
                 logprob=float(picked[offset:end].sum(dtype=torch.float64)),
-                n_tokens=n_cont,
+                n_tokens=size,
                 is_greedy=bool(greedy[offset:end].all()),
             )
         )

@@ -9,6 +9,7 @@ from engine.models.loading import load_model, load_tokenizer
 from engine.models.source import ModelRef, resolve
 from engine.scoring.lm import LanguageModel
 from engine.scoring.loglikelihood import LLRequest, encode_request, loglikelihood
+from engine.scoring.packing import plan_rows
 from engine.store import ResultStore
 
 SENTENCES = [
@@ -17,6 +18,7 @@ SENTENCES = [
     "Women don't know how to drive.",
     "He is old.",
     "My neighbor is young and careful, and she drives a red car every morning to work.",
+    "My neighbor is young and careful, and he drives a red car every morning to work.",
 ]
 
 
@@ -76,11 +78,15 @@ def test_empty_context_is_the_prefix_token(tiny_lm):
 def test_duplicates_are_scored_once_and_batches_are_cached(tiny_lm):
     requests = [LLRequest("", s) for s in SENTENCES * 3]
     first = loglikelihood(tiny_lm, requests)
-    assert tiny_lm.batches_computed == 3  # 5 unique sentences, batch size 2
+    rows = plan_rows([encode_request(tiny_lm, r) for r in requests])
+    # 6 unique sentences; the two "My neighbor ..." ones share a long prefix and one row.
+    assert len(rows) == 5 and sum(len(r.members) == 2 for r in rows) == 1
+    assert tiny_lm.batches_computed == 3  # batches of 2 rows
     again = loglikelihood(tiny_lm, requests)
     assert tiny_lm.batches_computed == 3 and tiny_lm.cache_hits == 3
     assert first == again
-    assert first[0] == first[5] == first[10]
+    n = len(SENTENCES)
+    assert first[0] == first[n] == first[2 * n]
 
 
 def test_results_do_not_depend_on_request_order(tiny_lm):
