@@ -22,9 +22,12 @@ TINY_CORPUS = [
 @pytest.fixture(scope="session", autouse=True)
 def _isolated_cache(tmp_path_factory):
     """Tests never read or write the user's results cache; converted builtin models are shared."""
+    from engine.store import default_cache_root
+
     root = tmp_path_factory.mktemp("fairgate-cache")
-    shared_models = Path(os.environ.get("FAIRGATE_TEST_MODELS", Path.home() / ".cache" / "fairgate"))
-    (root / "models").symlink_to(_ensure_dir(shared_models / "models"), target_is_directory=True)
+    shared_models = default_cache_root() / "models"
+    shared_models.mkdir(parents=True, exist_ok=True)
+    (root / "models").symlink_to(shared_models, target_is_directory=True)
     old = os.environ.get("FAIRGATE_CACHE")
     os.environ["FAIRGATE_CACHE"] = str(root)
     yield root
@@ -32,11 +35,6 @@ def _isolated_cache(tmp_path_factory):
         os.environ.pop("FAIRGATE_CACHE", None)
     else:
         os.environ["FAIRGATE_CACHE"] = old
-
-
-def _ensure_dir(path: Path) -> Path:
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def build_tiny_checkpoint(target: Path, seed: int = 0) -> Path:
@@ -85,3 +83,21 @@ def real_checkpoint() -> Path:
     from engine.models import builtin
 
     return builtin.checkpoint("smollm2-135m-instruct")
+
+
+@pytest.fixture(scope="session")
+def tiny_nf4_checkpoint(tiny_checkpoint, tmp_path_factory) -> Path:
+    """The tiny model saved after bitsandbytes NF4 quantization: a pre-compressed checkpoint."""
+    import shutil
+
+    from engine.models.bitsandbytes import BitsAndBytes4bitConfig
+    from engine.models.loading import load_model
+    from engine.models.source import ModelRef, resolve
+
+    target = tmp_path_factory.mktemp("tiny-nf4")
+    quantization = BitsAndBytes4bitConfig(method="bitsandbytes", bits=4, quant_type="nf4")
+    model, _ = load_model(resolve(ModelRef(str(tiny_checkpoint))), "float32", "cpu", quantization)
+    model.save_pretrained(target, safe_serialization=True)
+    for tokenizer_file in tiny_checkpoint.glob("tokenizer*"):
+        shutil.copy(tokenizer_file, target)
+    return target

@@ -36,7 +36,8 @@ def gate(pytester, tmp_path):
     return write
 
 
-def tiny_spec(model_path, tolerance=0.5, extra=""):
+def tiny_spec(model_path, tolerance=0.5, extra="", checkpoint=None):
+    checkpoint_variant = f'[[variants]]\nname = "nf4-checkpoint"\nmodel = "{checkpoint}"' if checkpoint else ""
     return f"""
         name = "tiny"
         [baseline]
@@ -47,6 +48,7 @@ def tiny_spec(model_path, tolerance=0.5, extra=""):
         [[variants]]
         name = "hqq-4bit"
         quantization = {{ method = "hqq", nbits = 4, group_size = 64 }}
+        {checkpoint_variant}
         [[checks]]
         metric = "crows_pairs.stereotype_score"
         max_examples = 4
@@ -55,10 +57,12 @@ def tiny_spec(model_path, tolerance=0.5, extra=""):
         """
 
 
-def test_identical_variant_passes_every_item_with_zero_change(gate, tiny_checkpoint, pytester):
-    gate("tiny", tiny_spec(tiny_checkpoint))
+def test_identical_variant_passes_every_item_with_zero_change(
+    gate, tiny_checkpoint, tiny_nf4_checkpoint, pytester
+):
+    gate("tiny", tiny_spec(tiny_checkpoint, checkpoint=tiny_nf4_checkpoint))
     result = gate.run("-v", "--junitxml=out.xml")
-    result.assert_outcomes(passed=2 * SUBGROUPS)
+    result.assert_outcomes(passed=3 * SUBGROUPS)
     result.stdout.fnmatch_lines(
         ["*test_specs.py::tiny::identity::crows_pairs.stereotype_score::gender PASSED*"]
     )
@@ -70,8 +74,9 @@ def test_identical_variant_passes_every_item_with_zero_change(gate, tiny_checkpo
             assert float(props["change"]) == 0.0 and float(props["worsening"]) == 0.0
     results = json.loads((pytester.path / "reports" / "latest" / "results.json").read_text())
     spec = results["specs"]["tiny"]
-    assert set(spec["models"]) == {"baseline", "identity", "hqq-4bit"}
-    assert spec["models"]["hqq-4bit"]["model"]["compression"]["compressed_linear_layers"] == 14
+    assert set(spec["models"]) == {"baseline", "identity", "hqq-4bit", "nf4-checkpoint"}
+    for variant in ("hqq-4bit", "nf4-checkpoint"):
+        assert spec["models"][variant]["model"]["compression"]["compressed_linear_layers"] == 14
     examples = spec["models"]["baseline"]["checks"]["crows_pairs.stereotype_score"]["examples"]
     assert len(examples) == 36 and {"id", "ll_more", "ll_less", "stereotyped"} <= set(examples[0])
     summary = (pytester.path / "reports" / "latest" / "summary.md").read_text()

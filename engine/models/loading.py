@@ -68,7 +68,10 @@ def describe_compression(model, quantization) -> dict:
     """Counts of linear layers and bytes of weights; raises if a declared method did nothing."""
     import torch
 
-    compressed_types = quantization.compressed_types() if quantization is not None else ()
+    # Without a declared method, count what a pre-compressed checkpoint brought with it.
+    compressed_types = (
+        quantization.compressed_types() if quantization is not None else _known_compressed_types()
+    )
     linear, compressed = 0, 0
     for module in model.modules():
         if compressed_types and isinstance(module, compressed_types):
@@ -90,6 +93,14 @@ def describe_compression(model, quantization) -> dict:
             f"{', '.join(t.__name__ for t in compressed_types)})"
         )
     return report
+
+
+def _known_compressed_types() -> tuple[type, ...]:
+    from engine.models.bitsandbytes import BitsAndBytes4bitConfig, BitsAndBytes8bitConfig
+    from engine.models.hqq import HQQConfig
+
+    methods = (HQQConfig, BitsAndBytes8bitConfig, BitsAndBytes4bitConfig)
+    return tuple(t for method in methods for t in method.compressed_types())
 
 
 def weight_bytes(model) -> int:

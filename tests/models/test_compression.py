@@ -37,6 +37,13 @@ def test_quantization_that_replaces_nothing_fails_loudly(tiny_checkpoint, monkey
         load_model(resolved, "float32", "cpu", quantization)
 
 
+def test_pre_compressed_checkpoint_is_recognised(tiny_nf4_checkpoint):
+    _, report = load_model(resolve(ModelRef(str(tiny_nf4_checkpoint))), "float32", "cpu", None)
+    assert report["method"] is None
+    assert report["compressed_linear_layers"] == 14
+    assert report["checkpoint_quantization"]["bnb_4bit_quant_type"] == "nf4"
+
+
 @pytest.mark.real_model
 @pytest.mark.parametrize(
     "quantization,max_fraction",
