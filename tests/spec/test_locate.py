@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import sys
 
-import pytest
-
 from engine.spec.locate import Position, locate_keys, nearest_position
 
 if sys.version_info >= (3, 11):
