@@ -24,3 +24,11 @@ def test_validate_reports_each_file(capsys, tmp_path):
     out, err = capsys.readouterr()
     assert "smollm2-135m.toml: ok (4 variants, 1 checks)" in out
     assert "bad.toml:1:1: variants: required key is missing" in err
+
+
+def test_readme_spec_example_is_valid(tmp_path):
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("## Writing a spec", 1)[1].split("```toml\n", 1)[1].split("```", 1)[0]
+    spec = tmp_path / "readme.toml"
+    spec.write_text(block)
+    assert cli.main(["validate", str(spec)]) == 0
