@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 from engine.datasets.base import Example
@@ -42,7 +42,7 @@ class ModelEvaluation:
     seconds: float
     cache_hits: int
     batches_computed: int
-    loaded: bool = field(default=False)  # whether the weights had to be loaded at all
+    loaded: bool = False  # whether the weights had to be loaded at all
 
 
 def model_identity(plan: ModelPlan, weights_sha256: str, device: str) -> str:

@@ -42,10 +42,6 @@ class DataSource:
     split: str = "test"
     revision: str | None = None
 
-    @property
-    def is_default(self) -> bool:
-        return self.path is None and self.hub is None
-
 
 @dataclass(frozen=True)
 class DatasetModule:

@@ -10,28 +10,34 @@ from pydantic import BaseModel, ConfigDict, Field
 Dtype = Literal["float32", "bfloat16", "float16"]
 
 
-def _device_map(device: str) -> dict:
-    return {"": device}
+class _BitsAndBytes(BaseModel):
+    """What both bit widths share: transformers quantizes while loading, on one device."""
 
-
-class BitsAndBytes8bitConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     method: Literal["bitsandbytes"]
+
+    def load_kwargs(self, device: str) -> dict:
+        return {"quantization_config": self.transformers_config(), "device_map": {"": device}}
+
+    def after_load(self, model, device: str, dtype):
+        return model
+
+    def for_inference(self, model, device: str) -> str:
+        return "bitsandbytes kernels"
+
+
+class BitsAndBytes8bitConfig(_BitsAndBytes):
     bits: Literal[8]
     threshold: float = Field(6.0, gt=0, description="LLM.int8 outlier threshold")
 
-    def load_kwargs(self, device: str) -> dict:
+    def transformers_config(self):
         from transformers import BitsAndBytesConfig
 
         # bitsandbytes logs this once per matmul call, thousands of lines per evaluation;
         # the cast is what LLM.int8 does by design.
         logging.getLogger("bitsandbytes.autograd._functions").setLevel(logging.ERROR)
-        config = BitsAndBytesConfig(load_in_8bit=True, llm_int8_threshold=self.threshold)
-        return {"quantization_config": config, "device_map": _device_map(device)}
-
-    def after_load(self, model, device: str, dtype):
-        return model
+        return BitsAndBytesConfig(load_in_8bit=True, llm_int8_threshold=self.threshold)
 
     @staticmethod
     def compressed_types() -> tuple[type, ...]:
@@ -39,42 +45,29 @@ class BitsAndBytes8bitConfig(BaseModel):
 
         return (bnb.nn.Linear8bitLt,)
 
-    def for_inference(self, model, device: str) -> str:
-        return "bitsandbytes kernels"
 
-
-class BitsAndBytes4bitConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    method: Literal["bitsandbytes"]
+class BitsAndBytes4bitConfig(_BitsAndBytes):
     bits: Literal[4]
     quant_type: Literal["nf4", "fp4"] = "nf4"
     double_quant: bool = Field(False, description="quantize the quantization constants too")
     compute_dtype: Dtype = "float32"
 
-    def load_kwargs(self, device: str) -> dict:
+    def transformers_config(self):
         import torch
         from transformers import BitsAndBytesConfig
 
-        config = BitsAndBytesConfig(
+        return BitsAndBytesConfig(
             load_in_4bit=True,
             bnb_4bit_quant_type=self.quant_type,
             bnb_4bit_use_double_quant=self.double_quant,
             bnb_4bit_compute_dtype=getattr(torch, self.compute_dtype),
         )
-        return {"quantization_config": config, "device_map": _device_map(device)}
-
-    def after_load(self, model, device: str, dtype):
-        return model
 
     @staticmethod
     def compressed_types() -> tuple[type, ...]:
         import bitsandbytes as bnb
 
         return (bnb.nn.Linear4bit,)
-
-    def for_inference(self, model, device: str) -> str:
-        return "bitsandbytes kernels"
 
 
 BitsAndBytesConfig = Annotated[
