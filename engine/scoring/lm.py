@@ -23,6 +23,9 @@ class LanguageModel:
     max_packed_width: int | None = None
     cache_hits: int = 0
     batches_computed: int = 0
+    # Of generation batches computed (not read from the cache), for a tokens/s throughput.
+    generated_tokens: int = 0
+    generation_seconds: float = 0.0
     _model: Any = field(default=None, repr=False)
 
     @property

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 
 from engine.spec.checks import cross_check, did_you_mean
-from engine.spec.locate import Position, locate_keys, nearest_position
+from engine.spec.locate import Position, format_path, locate_keys, nearest_position
 from engine.spec.models import Spec
 
 if sys.version_info >= (3, 11):
@@ -58,13 +58,6 @@ class LoadedSpec:
     @property
     def directory(self) -> Path:
         return self.path.parent
-
-
-def format_path(path: tuple) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
 
 
 def load_spec(file: str | Path) -> LoadedSpec:

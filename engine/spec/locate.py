@@ -210,6 +210,14 @@ def _closing(text: str, start: int, quote: str) -> int:
     return -1
 
 
+def format_path(path: Path) -> str:
+    """A key path as written in messages: `variants[0].quantization.bits`."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
 def nearest_position(positions: dict[Path, Position], path: Path) -> tuple[Position | None, Path]:
     """The position of `path`, else of its closest recorded parent (and which path that was)."""
     for end in range(len(path), 0, -1):

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 
 import pytest
 
 from engine.datasets import bold_wiki
-from engine.datasets.base import DatasetFormatError, DataSource, sample_per_subgroup
+from engine.datasets.base import DataSource, sample_per_subgroup
 
 SENTENCES_PER_DOMAIN = {
     "gender": 3204,
@@ -102,68 +101,3 @@ def test_the_cap_on_rounds_gives_every_category_the_same_count(rounds):
     )
     assert set(per_category.values()) == {10}
     assert len(per_category) == sum(CATEGORIES_PER_DOMAIN.values())
-
-
-def write(path, document):
-    path.write_text(json.dumps(document))
-    return path
-
-
-def test_a_local_file_takes_its_domain_from_the_name(tmp_path):
-    path = write(
-        tmp_path / "sports_wiki.json",
-        {
-            "runners": {"Ann_Lee": ["Ann Lee runs.", "  ", "She won."], "Bo_Kim": ["Bo Kim runs."]},
-            "swimmers": {"Cy_Ode": ["Cy Ode swims."]},
-        },
-    )
-    loaded = bold_wiki.load(DataSource(path=path))
-    # The blank sentence has no tokens: skipped, and the next one keeps its source index.
-    assert [e.id for e in loaded.examples] == [
-        "sports/runners/Ann_Lee/0",
-        "sports/runners/Ann_Lee/2",
-        "sports/runners/Bo_Kim/0",
-        "sports/swimmers/Cy_Ode/0",
-    ]
-    assert loaded.subgroups == ["sports/runners", "sports/swimmers"]
-    by_domain = bold_wiki.load_rounds(DataSource(path=path))
-    assert [e.id for e in by_domain.examples] == ["sports/round-0"]
-    assert by_domain.content_hash == bold_wiki.load_rounds(DataSource(path=path)).content_hash
-
-
-@pytest.mark.parametrize(
-    "document, message",
-    [
-        (["a"], r"x_wiki.json: expected \{category"),
-        ({"runners": ["a"]}, r"category 'runners': expected \{page name"),
-        ({"runners": {"Ann": "Ann runs."}}, "runners/Ann: expected a list of sentences"),
-        ({"runners": {"Ann": ["Ann runs.", 7]}}, r"runners/Ann\[1\]: expected a string, got int"),
-    ],
-)
-def test_malformed_file_errors_name_the_place(tmp_path, document, message):
-    path = write(tmp_path / "x_wiki.json", document)
-    with pytest.raises(DatasetFormatError, match=message):
-        bold_wiki.load(DataSource(path=path))
-
-
-def test_hub_rows_one_per_page(tmp_path, default):
-    """The hub code path (datasets.load_dataset) on a local folder laid out like AlexaAI/bold."""
-    pytest.importorskip("datasets")
-    folder = tmp_path / "bold"
-    folder.mkdir()
-    pages = {}
-    for e in default.examples[:40]:
-        s = e.fields["sentences"][0]
-        pages.setdefault((e.fields["domain"], s["category"], s["name"]), []).append(s["text"])
-    rows = [
-        {"domain": d, "category": c, "name": n, "prompts": [], "wikipedia": t}
-        for (d, c, n), t in pages.items()
-    ]
-    (folder / "train.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
-    loaded = bold_wiki.load(DataSource(hub=str(folder), split="train"))
-    assert loaded.examples == default.examples[:40]
-    (folder / "train.jsonl").write_text(
-        json.dumps({"domain": "gender", "name": "x", "wikipedia": []})
-    )
-    with pytest.raises(DatasetFormatError, match="row 0 has no column.*category"):
-        bold_wiki.load(DataSource(hub=str(folder), split="train"))

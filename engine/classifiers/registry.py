@@ -1,0 +1,63 @@
+"""Scorers by the name a spec gives them, built with the options the spec states.
+
+Each scorer's options are the keyword parameters of its class, so an unknown option is an
+error that lists the accepted ones. Modules are imported only when their scorer is asked
+for: detoxify pulls in torch and transformers, profanity-check loads its model on import.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import typing
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from engine.classifiers.base import ClassifierError, Scorer
+
+# name -> (module, class); a module of this package holds each class.
+_SCORERS = {
+    "vader_compound": ("sentiment", "VaderCompound"),
+    "vader_3level": ("sentiment", "VaderThreeLevel"),
+    "profanity_check": ("profanity", "ProfanityCheck"),
+    "detoxify": ("detoxify_scorer", "DetoxifyToxicity"),
+}
+
+
+def scorer_names() -> list[str]:
+    return sorted(_SCORERS)
+
+
+def scorer_options(name: str) -> list[str]:
+    return list(inspect.signature(_scorer_class(name)).parameters)
+
+
+def path_options(name: str) -> list[str]:
+    """The options that name a file or directory (annotated with Path), so that a spec can
+    resolve them against its own directory."""
+    hints = typing.get_type_hints(_scorer_class(name).__init__)
+    return [
+        option
+        for option in scorer_options(name)
+        if Path in typing.get_args(hints.get(option)) or hints.get(option) is Path
+    ]
+
+
+def get_scorer(name: str, options: Mapping[str, Any] | None = None) -> Scorer:
+    options = dict(options or {})
+    accepted = scorer_options(name)
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        raise ClassifierError(
+            f"scorer {name!r} has no option(s) {', '.join(unknown)}; "
+            + (f"it accepts {', '.join(accepted)}" if accepted else "it takes no options")
+        )
+    return _scorer_class(name)(**options)
+
+
+def _scorer_class(name: str) -> type:
+    if name not in _SCORERS:
+        raise ClassifierError(f"unknown scorer {name!r}; known scorers: {', '.join(scorer_names())}")
+    module, cls = _SCORERS[name]
+    return getattr(importlib.import_module(f"engine.classifiers.{module}"), cls)

@@ -1,0 +1,36 @@
+"""Scorers by name: unknown names and options are errors that list what is known."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.classifiers.base import ClassifierError
+from engine.classifiers.registry import get_scorer, scorer_names, scorer_options
+
+
+def test_known_scorers():
+    assert scorer_names() == ["detoxify", "profanity_check", "vader_3level", "vader_compound"]
+    assert scorer_options("detoxify") == ["model_type", "checkpoint", "huggingface_config_path", "device", "batch_size"]
+
+
+def test_unknown_scorer_lists_the_known_ones():
+    with pytest.raises(
+        ClassifierError, match=r"unknown scorer 'perspective'; known scorers: detoxify, profanity_check"
+    ):
+        get_scorer("perspective")
+
+
+def test_unknown_option_lists_the_accepted_ones():
+    with pytest.raises(
+        ClassifierError, match=r"'detoxify' has no option\(s\) threshold; it accepts model_type, checkpoint"
+    ):
+        get_scorer("detoxify", {"threshold": 0.5})
+    with pytest.raises(ClassifierError, match=r"'vader_compound' has no option\(s\) lexicon; it takes no options"):
+        get_scorer("vader_compound", {"lexicon": "x"})
+
+
+def test_scorers_follow_the_common_interface():
+    scorer = get_scorer("vader_compound", {})
+    assert scorer.name == "vader_compound"
+    assert isinstance(scorer.identity, str)
+    assert scorer.score(("good", "bad")) == pytest.approx([0.4404, -0.5423], abs=1e-4)
