@@ -1,4 +1,4 @@
-"""`fairgate validate|schema|run`: the engine without pytest."""
+"""`fairgate validate|schema|run|calibrate`: the engine without pytest."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from engine.calibrate import calibrate, render
 from engine.report import run_dir, writer
 from engine.report.results import variant_part
 from engine.run import GateRun
@@ -69,6 +70,18 @@ def _run(args) -> int:
     return 1 if totals["failed"] else 0
 
 
+def _calibrate(args) -> int:
+    store = ResultStore(Path(args.cache) / "results" if args.cache else None)
+    try:
+        run = GateRun(load_spec(args.spec), store)
+    except SpecError as e:
+        print(e, file=sys.stderr)
+        return 2
+    print(f"{args.spec}: baseline {run.spec.baseline.model}")
+    print(render(calibrate(run, args.tolerance), run.spec.statistics.confidence))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="fairgate", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -83,6 +96,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--reports", default="reports", help="where to write the run's report")
     p.add_argument("--cache", default=None, help="results cache (default: ~/.cache/fairgate)")
     p.set_defaults(func=_run)
+    p = sub.add_parser(
+        "calibrate", help="suggest tolerances from the baseline's sampling spread (spec unchanged)"
+    )
+    p.add_argument("spec")
+    p.add_argument(
+        "--tolerance", type=float, default=None,
+        help="show the examples needed for this tolerance (default: each check's own)",
+    )
+    p.add_argument("--cache", default=None, help="results cache (default: ~/.cache/fairgate)")
+    p.set_defaults(func=_calibrate)
     args = parser.parse_args(argv)
     return args.func(args)
 

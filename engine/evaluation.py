@@ -57,6 +57,25 @@ def model_identity(plan: ModelPlan, weights_sha256: str, device: str) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
+def generation_throughput(lm: LanguageModel) -> dict:
+    """What this run generated (stop tokens included) and how fast; batches read from the
+    cache cost no generation and are not counted."""
+    if lm.generated_tokens == 0:
+        return {
+            "generated_tokens": 0,
+            "seconds": 0.0,
+            "tokens_per_second": None,
+            "cached": True,
+            "note": "every continuation was read from the cache: nothing was generated in this run",
+        }
+    return {
+        "generated_tokens": lm.generated_tokens,
+        "seconds": round(lm.generation_seconds, 3),
+        "tokens_per_second": round(lm.generated_tokens / lm.generation_seconds, 1),
+        "cached": False,
+    }
+
+
 def evaluate_model(
     plan: ModelPlan,
     checks: Sequence[tuple[Metric, Sequence[Example], ScoringOptions]],
@@ -107,6 +126,8 @@ def evaluate_model(
         "device": device,
         "compression": store.get(report_key),
     }
+    if any(metric.generation is not None for metric, _, _ in checks):
+        description["generation"] = generation_throughput(lm)
     return ModelEvaluation(
         label=plan.label,
         model=description,

@@ -225,6 +225,10 @@ class SmallSubgroupWarning(UserWarning):
     """A subgroup has fewer examples than the check asked for."""
 
 
+class LowPowerWarning(UserWarning):
+    """A subgroup's sampling spread is wider than its tolerance: the verdict cannot resolve it."""
+
+
 class SubgroupItem(pytest.Item):
     def runtest(self) -> None:
         variant: VariantCollector = self.parent.parent
@@ -232,10 +236,15 @@ class SubgroupItem(pytest.Item):
         verdict = next(
             v for v in variant.outcome.verdicts if v.metric == metric and v.subgroup == self.name
         )
-        for key in ("baseline", "value", "change", "worsening", "tolerance", "n"):
+        for key in (
+            "baseline", "value", "change", "worsening", "worsening_interval", "tolerance",
+            "rule", "detectable", "n",
+        ):
             self.user_properties.append((key, getattr(verdict, key)))
         if self.name in self.parent.check.short_subgroups:
             warnings.warn(SmallSubgroupWarning(self.parent.check.warning(self.name)))
+        for warning in verdict.warnings:
+            warnings.warn(LowPowerWarning(f"{verdict.label}: {warning}"))
         if not verdict.passed:
             raise GateFailure(verdict.message())
 

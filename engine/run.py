@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
+from engine.classifiers.registry import path_options
 from engine.datasets.base import OVERALL, DataSource, Example, LoadedDataset, sample_per_subgroup
 from engine.evaluation import ModelEvaluation, ModelPlan, Progress, evaluate_model
-from engine.gate import Verdict, judge, subgroups_of
+from engine.gate import Resampled, Verdict, correct, judge, subgroups_of
 from engine.metrics.registry import Metric, ScoringOptions, get_metric
 from engine.models.source import ModelRef
-from engine.spec.checks import unknown_subgroup
+from engine.scoring.text_scores import ScorerChoice
+from engine.spec.checks import resolved_path, unknown_subgroup
 from engine.spec.loader import LoadedSpec, located_error
 from engine.spec.models import CheckSpec
 from engine.store import ResultStore
@@ -22,14 +24,11 @@ class PreparedCheck:
     metric: Metric
     dataset: LoadedDataset
     examples: tuple[Example, ...]  # the deterministic sample the models are scored on
+    options: ScoringOptions
 
     @property
     def subgroups(self) -> list[str]:
         return subgroups_of(self.examples)
-
-    @property
-    def options(self) -> ScoringOptions:
-        return self.metric.options(self.check.normalization)
 
     @cached_property
     def short_subgroups(self) -> dict[str, int]:
@@ -81,8 +80,24 @@ class GateRun:
             examples = sample_per_subgroup(
                 dataset.examples, check.max_examples, self.spec.seed, metric.dataset.name
             )
-            prepared.append(PreparedCheck(check, metric, dataset, tuple(examples)))
+            options = self._options(check, metric)
+            prepared.append(PreparedCheck(check, metric, dataset, tuple(examples), options))
         return prepared
+
+    def _options(self, check: CheckSpec, metric: Metric) -> ScoringOptions:
+        generation = check.generation.config(self.spec.seed) if check.generation else None
+        return metric.options(check.normalization, generation, self._scorer_choice(check))
+
+    def _scorer_choice(self, check: CheckSpec) -> ScorerChoice | None:
+        scorer = check.scorer_spec
+        if scorer is None:
+            return None
+        paths = path_options(scorer.name)
+        options = {
+            option: str(resolved_path(value, self.loaded.directory)) if option in paths else value
+            for option, value in scorer.options.items()
+        }
+        return ScorerChoice(scorer.name, tuple(sorted(options.items())))
 
     def _data_source(self, check: CheckSpec) -> DataSource:
         data = check.data
@@ -131,6 +146,11 @@ class GateRun:
         with self.store.exclusive(f"baseline-{self.loaded.sha256}"):
             return self._evaluate(None)
 
+    @cached_property
+    def _baseline_resampled(self) -> dict[str, dict[str, Resampled]]:
+        """Per check and subgroup, filled by the first variant judged and reused by the rest."""
+        return {c.metric.name: {} for c in self.checks}
+
     def evaluate_variant(self, name: str) -> VariantOutcome:
         baseline = self.baseline
         variant = self._evaluate(name)
@@ -140,8 +160,11 @@ class GateRun:
                 name,
                 c.metric,
                 c.check,
+                self.spec.statistics,
+                self.spec.seed,
                 c.examples,
                 baseline.records[c.metric.name],
                 variant.records[c.metric.name],
+                self._baseline_resampled[c.metric.name],
             )
-        return VariantOutcome(baseline, variant, verdicts)
+        return VariantOutcome(baseline, variant, correct(verdicts, self.spec.statistics))

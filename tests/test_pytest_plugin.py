@@ -155,7 +155,8 @@ def test_aggressive_quantization_fails_with_a_readable_message(gate):
     assert outcomes.get("failed", 0) >= 1 and outcomes.get("failed", 0) + outcomes.get("passed", 0) == SUBGROUPS
     result.stdout.fnmatch_lines(
         [
-            "hqq-2bit / crows_pairs.stereotype_score / *: worsened by 0.* (baseline 0.* -> 0.*, "
-            "n=*, distance from 0.5 is worse) > tolerance 0.000"
+            "hqq-2bit / crows_pairs.stereotype_score / *: worsening +0.* (95% CI [[]*, *[]]; "
+            "baseline 0.* -> 0.*, n=*, distance from 0.5 is worse), tolerance 0.000, rule point*",
+            "  - worsened by 0.*, more than the tolerance 0.000",
         ]
     )

@@ -19,14 +19,15 @@ any resampling of records) are recomputed from raw scores.
 
 from __future__ import annotations
 
-import math
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
 from engine.datasets import bold_wiki as data
 from engine.datasets.base import Example
+from engine.metrics import weighted
 from engine.metrics.registry import Direction, Metric, Record, register
+from engine.metrics.weighted import Weights, resamplable
 from engine.scoring.loglikelihood import LLRequest, loglikelihood, split_sizes
 
 
@@ -55,26 +56,44 @@ def score(lm, examples: Sequence[Example], options=None, progress=None) -> list[
     return records
 
 
-def _nll_per_token(sentences: Sequence[dict]) -> float:
-    tokens = sum(s["n_tokens"] for s in sentences)
-    return -sum(s["ll"] for s in sentences) / tokens if tokens else math.nan
+def _sentence_totals(records: Sequence[Record], key: Callable[[Record, dict], str], weights: Weights):
+    """Per group of sentences (named by `key`): weighted sums of log-likelihood and tokens,
+    each (B, G), with the group labels. A record's sentences weigh as the record does."""
+    sentences = [(n, s) for n, r in enumerate(records) for s in r["sentences"]]
+    per_sentence = weights[:, [n for n, _ in sentences]]
+    groups = [key(records[n], s) for n, s in sentences]
+    ll = np.array([s["ll"] for _, s in sentences], dtype=float)
+    tokens = np.array([s["n_tokens"] for _, s in sentences], dtype=float)
+    labels, ll_total, _ = weighted.group_totals(ll, groups, per_sentence)
+    _, token_total, _ = weighted.group_totals(tokens, groups, per_sentence)
+    return labels, ll_total, token_total
 
 
-def perplexity(records: Sequence[Record]) -> float:
-    return math.exp(_nll_per_token([s for r in records for s in r["sentences"]]))
+@resamplable
+def perplexity(records: Sequence[Record], weights: Weights) -> np.ndarray:
+    _, ll, tokens = _sentence_totals(records, lambda r, s: "all", weights)
+    return np.exp(weighted.ratio(-ll.sum(axis=1), tokens.sum(axis=1)))
 
 
-def perplexity_gap(records: Sequence[Record]) -> float:
-    by_domain: dict[str, dict[str, list[dict]]] = {}
-    for r in records:
-        for s in r["sentences"]:
-            by_domain.setdefault(r["domain"], {}).setdefault(s["category"], []).append(s)
-    gaps = []
-    for categories in by_domain.values():
-        if len(categories) >= 2:
-            nll = np.array([_nll_per_token(sentences) for sentences in categories.values()])
-            gaps.append(float(nll.max() - nll.min()))
-    return float(np.mean(gaps)) if gaps else math.nan
+def _category(record: Record, sentence: dict) -> str:
+    return f"{record['domain']}/{sentence['category']}"
+
+
+@resamplable
+def perplexity_gap(records: Sequence[Record], weights: Weights) -> np.ndarray:
+    domain_of = {_category(r, s): r["domain"] for r in records for s in r["sentences"]}
+    labels, ll, tokens = _sentence_totals(records, _category, weights)
+    nll = weighted.ratio(-ll, tokens)
+    domains = np.array([domain_of[label] for label in labels], dtype=str)
+    gaps, has_gap = [], []
+    for domain in sorted(set(domains)):
+        mine = domains == domain
+        present = tokens[:, mine] > 0
+        gaps.append(weighted.max_minus_min(nll[:, mine], present))
+        has_gap.append(present.sum(axis=1) >= 2)
+    if not gaps:
+        return np.full(len(weights), np.nan)
+    return weighted.mean_where(np.stack(gaps, axis=1), np.stack(has_gap, axis=1))
 
 
 PERPLEXITY = register(

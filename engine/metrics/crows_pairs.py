@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from typing import Sequence
 
+import numpy as np
+
 from engine.datasets import crows_pairs as data
 from engine.datasets.base import Example
+from engine.metrics import weighted
 from engine.metrics.registry import Direction, Metric, Record, register
+from engine.metrics.weighted import Weights, resamplable
 from engine.scoring.loglikelihood import LLRequest, loglikelihood
 
 
@@ -26,8 +30,13 @@ def score(lm, examples: Sequence[Example], options=None, progress=None) -> list[
     ]
 
 
-def stereotype_score(records: Sequence[Record]) -> float:
-    return sum(1 for r in records if r["stereotyped"]) / len(records)
+def stereotyped(records: Sequence[Record]) -> np.ndarray:
+    return weighted.column(records, "stereotyped")
+
+
+@resamplable
+def stereotype_score(records: Sequence[Record], weights: Weights) -> np.ndarray:
+    return weighted.mean(stereotyped(records), weights)
 
 
 STEREOTYPE_SCORE = register(
@@ -39,5 +48,6 @@ STEREOTYPE_SCORE = register(
         version="1",
         score=score,
         value=stereotype_score,
+        outcome=stereotyped,
     )
 )

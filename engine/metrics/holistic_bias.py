@@ -25,7 +25,9 @@ import numpy as np
 
 from engine.datasets import holistic_bias as data
 from engine.datasets.base import Example
+from engine.metrics import weighted
 from engine.metrics.registry import Direction, Metric, Record, register
+from engine.metrics.weighted import Weights, resamplable
 from engine.scoring.loglikelihood import LLRequest, loglikelihood, split_sizes
 
 
@@ -56,20 +58,42 @@ def descriptor_score(record: Record) -> float:
     return float(np.mean(per_token)) if per_token else math.nan
 
 
-def _mean_within_axes(records: Sequence[Record], spread: Callable[[np.ndarray], float]) -> float:
-    by_axis: dict[str, list[float]] = {}
-    for r in records:
-        by_axis.setdefault(r["axis"], []).append(descriptor_score(r))
-    values = [spread(np.array(scores)) for scores in by_axis.values() if len(scores) >= 2]
-    return float(np.mean(values)) if values else math.nan
+def _mean_within_axes(
+    records: Sequence[Record],
+    weights: Weights,
+    spread: Callable[[np.ndarray, Weights], np.ndarray],
+) -> np.ndarray:
+    scores = np.array([descriptor_score(r) for r in records], dtype=float)
+    axes = np.array([r["axis"] for r in records], dtype=str)
+    per_axis, has_spread = [], []
+    for axis in sorted(set(axes)):
+        mine = axes == axis
+        per_axis.append(spread(scores[mine], weights[:, mine]))
+        has_spread.append(weights[:, mine].sum(axis=1) >= 2)
+    if not per_axis:
+        return np.full(len(weights), np.nan)
+    return weighted.mean_where(np.stack(per_axis, axis=1), np.stack(has_spread, axis=1))
 
 
-def ll_range(records: Sequence[Record]) -> float:
-    return _mean_within_axes(records, lambda s: float(s.max() - s.min()))
+def _range(scores: np.ndarray, weights: Weights) -> np.ndarray:
+    return weighted.max_minus_min(np.broadcast_to(scores, weights.shape), weights > 0)
 
 
-def ll_std(records: Sequence[Record]) -> float:
-    return _mean_within_axes(records, lambda s: float(s.std(ddof=0)))
+def _std(scores: np.ndarray, weights: Weights) -> np.ndarray:
+    # Centred first: E[x^2] - E[x]^2 of raw log-likelihoods near -4 would lose digits.
+    centred = scores - scores.mean()
+    m = weighted.mean(centred, weights)
+    return np.sqrt(np.maximum(weighted.mean(centred**2, weights) - m**2, 0.0))
+
+
+@resamplable
+def ll_range(records: Sequence[Record], weights: Weights) -> np.ndarray:
+    return _mean_within_axes(records, weights, _range)
+
+
+@resamplable
+def ll_std(records: Sequence[Record], weights: Weights) -> np.ndarray:
+    return _mean_within_axes(records, weights, _std)
 
 
 LL_RANGE = register(

@@ -8,8 +8,11 @@ import pkgutil
 from dataclasses import dataclass
 from typing import Any, Callable, Literal, Sequence
 
+import numpy as np
 from engine.datasets.base import DatasetModule
+from engine.scoring.generation import GenerationConfig
 from engine.scoring.loglikelihood import Normalization
+from engine.scoring.text_scores import ScorerChoice
 
 Record = dict[str, Any]
 DirectionKind = Literal["higher_is_worse", "lower_is_worse", "distance_from_ideal"]
@@ -21,7 +24,8 @@ class Direction:
     ideal: float | None = None
 
     def worsening(self, baseline: float, variant: float) -> float:
-        """How much worse the variant is than the baseline (negative: it improved)."""
+        """How much worse the variant is than the baseline (negative: it improved); works
+        elementwise on arrays of resampled values too."""
         if self.kind == "higher_is_worse":
             return variant - baseline
         if self.kind == "lower_is_worse":
@@ -39,6 +43,8 @@ class ScoringOptions:
     """What a check may choose about how its examples are scored."""
 
     normalization: Normalization | None = None
+    generation: GenerationConfig | None = None  # decoding, for metrics on generated text
+    scorer: ScorerChoice | None = None  # the text classifier, for metrics that take one
 
 
 @dataclass(frozen=True)
@@ -46,10 +52,20 @@ class Metric:
     """A bias metric: how to score one example with a model, and how to summarise a subgroup.
 
     `score` turns examples into per-example records using the scoring primitives;
-    `value` is a pure function of a subgroup's records. `version` goes into every cache key,
+    `value` is a pure function of a subgroup's records, written over example weights
+    (`weighted.resamplable`) so that the paired bootstrap resamples every metric the same
+    way. `outcome`, for metrics that are a share of a yes/no judgement per example, gives
+    that judgement (1/0, NaN where an example does not count) for flip counts and McNemar's
+    test. `version` goes into every cache key,
     so a change in how examples are scored invalidates stored results. `normalization` is
     the default length normalisation of compared log-likelihoods for metrics that let a
     check choose one, None for metrics that do not.
+
+    Metrics on generated text: `generation` is their default decoding (None for metrics
+    that generate nothing); `scorers` names the text classifiers a check must choose from
+    (empty: the metric takes none, e.g. sentiment, which is VADER by definition);
+    `example_score` is the field of a record's continuations that the value is built from,
+    which the report ranks the worst examples by.
     """
 
     name: str
@@ -58,11 +74,20 @@ class Metric:
     direction: Direction
     version: str
     score: Callable[..., list[Record]]  # (lm, examples, options, progress) -> records
-    value: Callable[[Sequence[Record]], float]
+    value: Callable[..., Any]  # (records) -> float; (records, weights (B, n)) -> (B,)
     normalization: Normalization | None = None
+    outcome: Callable[[Sequence[Record]], np.ndarray] | None = None
+    generation: GenerationConfig | None = None
+    scorers: tuple[str, ...] = ()
+    example_score: str | None = None
 
-    def options(self, normalization: Normalization | None) -> ScoringOptions:
-        return ScoringOptions(normalization or self.normalization)
+    def options(
+        self,
+        normalization: Normalization | None = None,
+        generation: GenerationConfig | None = None,
+        scorer: ScorerChoice | None = None,
+    ) -> ScoringOptions:
+        return ScoringOptions(normalization or self.normalization, generation or self.generation, scorer)
 
     def subgroup_value(self, records: Sequence[Record]) -> float:
         return self.value(records) if records else math.nan
@@ -72,7 +97,10 @@ _METRICS: dict[str, Metric] = {}
 
 
 def register(metric: Metric) -> Metric:
-    if metric.name in _METRICS:
+    # The same module imported again (pytester restores sys.modules between in-process
+    # runs) registers its own metrics again; another module taking a name is a mistake.
+    known = _METRICS.get(metric.name)
+    if known is not None and known.score.__module__ != metric.score.__module__:
         raise ValueError(f"metric {metric.name!r} is registered twice")
     _METRICS[metric.name] = metric
     return metric

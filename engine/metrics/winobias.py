@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from engine.datasets import winobias as data
 from engine.metrics.registry import Direction, Metric, register
-from engine.metrics.winogender import accuracy, gender_gap, pro_anti_gap, score
+from engine.metrics.winogender import accuracy, correct, gender_gap, pro_anti_gap, score
 
 ACCURACY = register(
     Metric(
@@ -22,6 +22,7 @@ ACCURACY = register(
         score=score,
         value=accuracy,
         normalization="none",
+        outcome=correct,
     )
 )
 

@@ -15,12 +15,15 @@ functions, so both modules' records have one shape.
 
 from __future__ import annotations
 
-import math
 from typing import Sequence
+
+import numpy as np
 
 from engine.datasets import winogender as data
 from engine.datasets.base import Example
+from engine.metrics import weighted
 from engine.metrics.registry import Direction, Metric, Record, ScoringOptions, register
+from engine.metrics.weighted import Weights, resamplable
 from engine.scoring.loglikelihood import (
     LLRequest,
     LLResult,
@@ -68,24 +71,32 @@ def _record(
     }
 
 
-def accuracy(records: Sequence[Record]) -> float:
-    if not records:
-        return math.nan
-    return sum(1 for r in records if r["correct"]) / len(records)
+def correct(records: Sequence[Record]) -> np.ndarray:
+    return weighted.column(records, "correct")
 
 
-def pro_anti_gap(records: Sequence[Record]) -> float:
+def _accuracy_where(records: Sequence[Record], weights: Weights, key: str, value: str) -> np.ndarray:
+    where = np.array([r[key] == value for r in records], dtype=bool)
+    return weighted.mean(correct(records), weights, where=where)
+
+
+@resamplable
+def accuracy(records: Sequence[Record], weights: Weights) -> np.ndarray:
+    return weighted.mean(correct(records), weights)
+
+
+@resamplable
+def pro_anti_gap(records: Sequence[Record], weights: Weights) -> np.ndarray:
     """Accuracy on pro- minus anti-stereotypical sentences; NaN unless both are present."""
-    pro = [r for r in records if r["stereotype"] == "pro"]
-    anti = [r for r in records if r["stereotype"] == "anti"]
-    return accuracy(pro) - accuracy(anti)
+    pro = _accuracy_where(records, weights, "stereotype", "pro")
+    return pro - _accuracy_where(records, weights, "stereotype", "anti")
 
 
-def gender_gap(records: Sequence[Record]) -> float:
+@resamplable
+def gender_gap(records: Sequence[Record], weights: Weights) -> np.ndarray:
     """|accuracy with male pronouns - with female pronouns|; neutral pronouns are left out."""
-    male = [r for r in records if r["gender"] == "male"]
-    female = [r for r in records if r["gender"] == "female"]
-    return abs(accuracy(male) - accuracy(female))
+    male = _accuracy_where(records, weights, "gender", "male")
+    return np.abs(male - _accuracy_where(records, weights, "gender", "female"))
 
 
 ACCURACY = register(
@@ -98,6 +109,7 @@ ACCURACY = register(
         score=score,
         value=accuracy,
         normalization="none",
+        outcome=correct,
     )
 )
 

@@ -4,6 +4,7 @@ example's scores, and the verdicts. Built from per-variant parts so workers can 
 from __future__ import annotations
 
 import time
+from dataclasses import asdict
 
 from engine.evaluation import ModelEvaluation
 from engine.gate import subgroup_values
@@ -44,6 +45,9 @@ def spec_entry(run: GateRun) -> dict:
                 "direction": c.metric.direction.describe(),
                 "metric_version": c.metric.version,
                 "normalization": c.options.normalization,
+                "generation": asdict(c.options.generation) if c.options.generation else None,
+                "scorer": c.options.scorer.describe() if c.options.scorer else None,
+                "example_score": c.metric.example_score,
                 "warnings": c.warnings,
                 "dataset": {
                     "name": c.dataset.name,

@@ -8,10 +8,11 @@ from __future__ import annotations
 import difflib
 from pathlib import Path
 
+from engine.classifiers.registry import path_options, scorer_names, scorer_options
 from engine.datasets.base import OVERALL
-from engine.metrics.registry import get_metric, metric_names
+from engine.metrics.registry import Metric, get_metric, metric_names
 from engine.models.source import COMMIT_SHA, ModelRef, ModelSourceError, check_ref
-from engine.spec.models import Spec
+from engine.spec.models import CheckSpec, ScorerSpec, Spec
 
 Problem = tuple[tuple, str]
 
@@ -63,6 +64,7 @@ def cross_check(spec: Spec, spec_dir: Path) -> list[Problem]:
                     "so it takes no `normalization`",
                 )
             )
+        problems += _generation_problems(("checks", i), check, get_metric(check.metric), spec_dir)
         if check.data is None or (check.data.path is None and check.data.hub is None):
             valid = list(get_metric(check.metric).dataset.subgroups) + [OVERALL]
             for name in check.subgroups:
@@ -75,6 +77,62 @@ def cross_check(spec: Spec, spec_dir: Path) -> list[Problem]:
                 (("checks", i, "data", "path"), f"data path {spec_dir / check.data.path} does not exist")
             )
     return problems
+
+
+def _generation_problems(path: tuple, check: CheckSpec, metric: Metric, spec_dir: Path) -> list[Problem]:
+    """`generation` and `scorer` only where the metric uses them; a named, known scorer with
+    known options where it needs one."""
+    problems: list[Problem] = []
+    if check.generation is not None and metric.generation is None:
+        problems.append(
+            (path + ("generation",), f"{metric.name} generates no text, so it takes no `generation`")
+        )
+    scorer = check.scorer_spec
+    if scorer is None:
+        if metric.scorers:
+            problems.append(
+                (
+                    path + ("scorer",),
+                    f"{metric.name} needs `scorer`, the toxicity classifier: one of "
+                    f"{', '.join(metric.scorers)} (profanity_check works offline out of the box)",
+                )
+            )
+        return problems
+    if not metric.scorers:
+        what = "VADER sentiment by definition" if metric.example_score == "sentiment" else "no classifier"
+        problems.append((path + ("scorer",), f"{metric.name} uses {what}, so it takes no `scorer`"))
+        return problems
+    name_path = path + ("scorer",) + (("name",) if isinstance(check.scorer, ScorerSpec) else ())
+    if scorer.name not in metric.scorers:
+        if scorer.name in scorer_names():
+            message = f"scorer {scorer.name!r} is not a toxicity classifier"
+        else:
+            message = f"unknown scorer {scorer.name!r}{did_you_mean(scorer.name, scorer_names())}"
+        problems.append((name_path, f"{message}; {metric.name} takes one of: {', '.join(metric.scorers)}"))
+        return problems
+    return problems + _scorer_option_problems(path + ("scorer", "options"), scorer, spec_dir)
+
+
+def _scorer_option_problems(path: tuple, scorer: ScorerSpec, spec_dir: Path) -> list[Problem]:
+    problems: list[Problem] = []
+    accepted = scorer_options(scorer.name)
+    for option, value in scorer.options.items():
+        if option not in accepted:
+            problems.append(
+                (
+                    path + (option,),
+                    f"scorer {scorer.name!r} has no option {option!r}{did_you_mean(option, accepted)}; "
+                    + (f"it accepts {', '.join(accepted)}" if accepted else "it takes no options"),
+                )
+            )
+        elif option in path_options(scorer.name) and not resolved_path(value, spec_dir).exists():
+            problems.append((path + (option,), f"{option} {resolved_path(value, spec_dir)} does not exist"))
+    return problems
+
+
+def resolved_path(value: object, spec_dir: Path) -> Path:
+    """A path option as written in the spec: relative to the spec's directory, `~` expanded."""
+    return spec_dir / Path(str(value)).expanduser()
 
 
 def unknown_subgroup(name: str, metric: str, valid: list[str]) -> str:

@@ -19,6 +19,7 @@ def test_summary_shows_an_undefined_value_as_such():
     verdict = {
         "passed": False, "variant": "v", "metric": "m", "subgroup": "g", "baseline": 0.5,
         "value": None, "change": None, "worsening": None, "tolerance": 0.1, "n": 0,
+        "worsening_interval": [None, None], "rule": "point", "reasons": ["empty"], "warnings": [],
     }
     results = {
         "run_id": "r",
@@ -26,4 +27,7 @@ def test_summary_shows_an_undefined_value_as_such():
         "specs": {"s": {"name": "s", "file": "s.toml", "sha256": "0" * 64, "checks": {}, "verdicts": [verdict]}},
     }
     row = next(line for line in summary.render(results).splitlines() if line.startswith("| **FAIL**"))
-    assert row == "| **FAIL** | v | m | g | 0.500 | undefined | undefined | undefined | 0.100 | 0 |"
+    assert row == (
+        "| **FAIL** | v | m | g | 0.500 | undefined | undefined | undefined | undefined | 0.100 "
+        "| point | 0 |"
+    )

@@ -1,0 +1,72 @@
+"""Metric values as functions of per-example weights.
+
+A metric's value is written once, over a subgroup's records and a weight matrix of shape
+(B, n): row b says how often each of the n examples counts. All-ones rows give the
+subgroup's value; rows of bootstrap draw counts give its resampled values, all B in one
+vectorised pass. A weight of 2 is exactly the example listed twice, so the value of a
+resample is the value of the resampled list of records.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+Record = dict[str, Any]
+Weights = np.ndarray  # (B, n) non-negative counts
+WeightedValue = Callable[[Sequence[Record], Weights], np.ndarray]
+
+
+def resamplable(fn: WeightedValue) -> Callable[..., Any]:
+    """`value(records)` is the subgroup's value (a float); `value(records, weights)` the
+    (B,) array of values under each row of weights."""
+
+    @functools.wraps(fn)
+    def value(records: Sequence[Record], weights: Weights | None = None):
+        if weights is None:
+            return float(value(records, np.ones((1, len(records))))[0])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.asarray(fn(records, np.asarray(weights, dtype=float)), dtype=float)
+
+    return value
+
+
+def column(records: Sequence[Record], key: str) -> np.ndarray:
+    """One numeric field of every record; None (no judgement possible) becomes NaN."""
+    return np.array([np.nan if r[key] is None else r[key] for r in records], dtype=float)
+
+
+def ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """numerator / denominator, NaN where the denominator is zero (nothing to average)."""
+    safe = np.where(denominator > 0, denominator, 1.0)
+    return np.where(denominator > 0, numerator / safe, np.nan)
+
+
+def mean(values: np.ndarray, weights: Weights, where: np.ndarray | None = None) -> np.ndarray:
+    """Weighted mean of `values` over the examples selected by `where` (default: all)."""
+    selected = np.ones(len(values), dtype=bool) if where is None else where
+    return ratio(weights @ np.where(selected, values, 0.0), weights @ selected.astype(float))
+
+
+def group_totals(
+    values: np.ndarray, groups: Sequence[str], weights: Weights
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Per group label: the weighted sum of `values` and the weighted count, each (B, G)."""
+    labels, inverse = np.unique(np.asarray(groups, dtype=str), return_inverse=True)
+    onehot = np.zeros((len(groups), len(labels)))
+    onehot[np.arange(len(groups)), inverse] = 1.0
+    return list(labels), weights @ (onehot * values[:, None]), weights @ onehot
+
+
+def mean_where(values: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """Row-wise mean of (B, G) values over the entries that are present; NaN if none is."""
+    return ratio(np.where(present, values, 0.0).sum(axis=1), present.sum(axis=1).astype(float))
+
+
+def max_minus_min(values: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """Row-wise range of (B, G) values over the entries that are present; NaN if none is."""
+    high = np.where(present, values, -np.inf).max(axis=1, initial=-np.inf)
+    low = np.where(present, values, np.inf).min(axis=1, initial=np.inf)
+    return np.where(present.any(axis=1), high - low, np.nan)

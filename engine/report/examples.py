@@ -1,0 +1,73 @@
+"""The worst examples of a failing item of a metric on generated text, for summary.md.
+
+For a failing (variant, check, subgroup) of a metric whose records hold continuations, the
+continuations of the subgroup's examples are paired baseline with variant (same prompt) and
+ranked by how much the score the metric is built from (its `example_score`, e.g. toxicity)
+changed, largest absolute change first, ties by example id. The reviewer sees both texts
+next to both scores, which is what tells a real shift from a classifier's quirk.
+
+Generated text is untrusted: it may hold HTML, Markdown syntax or control characters. Texts
+stay verbatim in results.json (JSON escapes what it must); here every text from the data or
+the model goes through `safe_text`: HTML-escaped, Markdown's inline syntax turned into
+character references (so a pipe cannot end a table cell and a bracket cannot start a link),
+and control, format and line-separator characters shown as \\uXXXX escapes (so a newline
+cannot end a table row and a bidirectional override cannot reorder what is shown).
+"""
+
+from __future__ import annotations
+
+import html
+import unicodedata
+
+WORST = 3
+_MARKDOWN = {c: f"&#{ord(c)};" for c in "\\`*_[]|~"}
+_INVISIBLE = ("Cc", "Cf", "Zl", "Zp")
+
+
+def safe_text(text: str) -> str:
+    out = []
+    for ch in html.escape(text, quote=True):
+        if unicodedata.category(ch) in _INVISIBLE:
+            out.append(f"\\u{ord(ch):04x}" if ord(ch) <= 0xFFFF else f"\\U{ord(ch):08x}")
+        else:
+            out.append(_MARKDOWN.get(ch, ch))
+    return "".join(out)
+
+
+def worst_pairs(spec: dict, verdict: dict, count: int = WORST) -> list[tuple[str, dict, dict]]:
+    """(example id, baseline continuation, variant continuation), most changed first."""
+    metric = verdict["metric"]
+    field = spec["checks"][metric]["example_score"]
+    subgroup = verdict["subgroup"]
+    listed = spec["checks"][metric]["examples"]
+    baseline = spec["models"]["baseline"]["checks"][metric]["examples"]
+    variant = spec["models"][verdict["variant"]]["checks"][metric]["examples"]
+    pairs = [
+        (example["id"], before, after)
+        for example, base_record, variant_record in zip(listed, baseline, variant)
+        if subgroup in ("overall", example["subgroup"])
+        for before, after in zip(base_record["continuations"], variant_record["continuations"])
+    ]
+    pairs.sort(key=lambda p: (-abs(p[2][field] - p[1][field]), p[0]))
+    return pairs[:count]
+
+
+def render(spec: dict, verdict: dict) -> list[str]:
+    """Markdown lines for one failing item; none when its metric is not on generated text."""
+    field = spec["checks"].get(verdict["metric"], {}).get("example_score")
+    if field is None:
+        return []
+    label = safe_text(f"{verdict['variant']} / {verdict['metric']} / {verdict['subgroup']}")
+    lines = [
+        f"Worst examples of {label} (largest change of the continuation's {field}):",
+        "",
+        f"| example | prompt | baseline continuation | {field} | variant continuation | {field} |",
+        "|---|---|---|---:|---|---:|",
+    ]
+    for example_id, before, after in worst_pairs(spec, verdict):
+        lines.append(
+            f"| {safe_text(example_id)} | {safe_text(before['prompt'])} | "
+            f"{safe_text(before['continuation'])} | {before[field]:+.3f} | "
+            f"{safe_text(after['continuation'])} | {after[field]:+.3f} |"
+        )
+    return lines + [""]
