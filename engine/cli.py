@@ -1,4 +1,4 @@
-"""`fairgate validate|schema|run|calibrate`: the engine without pytest."""
+"""`fairgate validate|list|init|schema|run|calibrate`: the engine without pytest."""
 
 from __future__ import annotations
 
@@ -7,20 +7,16 @@ import json
 import sys
 from pathlib import Path
 
+from engine import catalog
 from engine.calibrate import calibrate, render
+from engine.evaluation import RunError
 from engine.report import run_dir, writer
 from engine.report.results import variant_part
 from engine.run import GateRun
+from engine.spec import cost, starter
 from engine.spec.loader import SpecError, load_spec
-from engine.spec.models import Spec
+from engine.spec.schema import spec_schema as schema
 from engine.store import ResultStore
-
-
-def schema() -> dict:
-    out = Spec.model_json_schema()
-    out["$schema"] = "http://json-schema.org/draft-07/schema#"
-    out["title"] = "fairgate spec"
-    return out
 
 
 def _validate(args) -> int:
@@ -28,13 +24,52 @@ def _validate(args) -> int:
     for path in args.specs:
         try:
             loaded = load_spec(path)
+            estimate = cost.estimate(loaded)
         except SpecError as e:
             print(e, file=sys.stderr)
             failed += 1
             continue
         spec = loaded.spec
         print(f"{path}: ok ({len(spec.variants)} variants, {len(spec.checks)} checks)")
+        print("\n".join(cost.render(estimate, spec.baseline.batch_size)))
     return 1 if failed else 0
+
+
+_LISTS = {
+    "metrics": catalog.metric_lines,
+    "datasets": catalog.dataset_lines,
+    "quantization": catalog.quantization_lines,
+    "scorers": catalog.scorer_lines,
+}
+
+
+def _list(args) -> int:
+    if args.name is not None and args.kind != "subgroups":
+        print(f"`fairgate list {args.kind}` takes no name", file=sys.stderr)
+        return 2
+    try:
+        lines = catalog.subgroup_lines(args.name) if args.kind == "subgroups" else _LISTS[args.kind]()
+    except catalog.UnknownName as e:
+        print(e.args[0], file=sys.stderr)
+        return 1
+    print("\n".join(lines))
+    return 0
+
+
+def _init(args) -> int:
+    output = Path(args.output or f"{starter.spec_name(args.model)}.toml")
+    if output.exists():
+        print(f"{output} exists; not overwritten (give another --output)", file=sys.stderr)
+        return 1
+    try:
+        text = starter.starter_spec(args.model, args.methods.split(","), output)
+    except starter.UnknownMethod as e:
+        print(e, file=sys.stderr)
+        return 2
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text, encoding="utf-8")
+    print(f"wrote {output}; check it with: fairgate validate {output}")
+    return 0
 
 
 def _schema(args) -> int:
@@ -52,11 +87,18 @@ def _run(args) -> int:
             print(e, file=sys.stderr)
             return 2
     run = Path(args.reports) / run_dir.new_run_id()
+    errors = 0
     for gate in runs:
         for variant in gate.spec.variants:
             if args.variant and variant.name not in args.variant:
                 continue
-            outcome = gate.evaluate_variant(variant.name)
+            try:
+                outcome = gate.evaluate_variant(variant.name)
+            except RunError as e:
+                # The other variants can still be judged; this one cannot pass.
+                print(f"ERROR {e}", file=sys.stderr)
+                errors += 1
+                continue
             run_dir.write_part(run, f"{gate.spec.name}--{variant.name}", variant_part(gate, outcome))
             for verdict in outcome.verdicts:
                 if not verdict.passed:
@@ -66,8 +108,9 @@ def _run(args) -> int:
         print("nothing was evaluated", file=sys.stderr)
         return 2
     totals = results["totals"]
-    print(f"{totals['failed']} failed, {totals['passed']} passed; report in {run}/")
-    return 1 if totals["failed"] else 0
+    could_not = f"; {errors} variant(s) could not be evaluated" if errors else ""
+    print(f"{totals['failed']} failed, {totals['passed']} passed{could_not}; report in {run}/")
+    return 1 if totals["failed"] or errors else 0
 
 
 def _calibrate(args) -> int:
@@ -78,16 +121,35 @@ def _calibrate(args) -> int:
         print(e, file=sys.stderr)
         return 2
     print(f"{args.spec}: baseline {run.spec.baseline.model}")
-    print(render(calibrate(run, args.tolerance), run.spec.statistics.confidence))
+    try:
+        suggestions = calibrate(run, args.tolerance)
+    except RunError as e:
+        print(e, file=sys.stderr)
+        return 2
+    print(render(suggestions, run.spec.statistics.confidence))
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="fairgate", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("validate", help="check spec files without loading any model")
+    p = sub.add_parser(
+        "validate", help="check spec files without loading any model, and estimate their cost"
+    )
     p.add_argument("specs", nargs="+")
     p.set_defaults(func=_validate)
+    p = sub.add_parser("list", help="what a spec can name, with one-line descriptions")
+    p.add_argument("kind", choices=catalog.KINDS)
+    p.add_argument("name", nargs="?", help="for subgroups: a metric or data set")
+    p.set_defaults(func=_list)
+    p = sub.add_parser("init", help="write a commented starter spec for a model")
+    p.add_argument("model", help="builtin:NAME, a hub id, or a local checkpoint directory")
+    p.add_argument(
+        "--methods", default=",".join(starter.DEFAULT_METHODS),
+        help=f"comma-separated, from: {', '.join(starter.METHODS)}",
+    )
+    p.add_argument("--output", default=None, help="the spec file (default: MODEL-NAME.toml)")
+    p.set_defaults(func=_init)
     p = sub.add_parser("schema", help="print the JSON Schema of a spec file")
     p.set_defaults(func=_schema)
     p = sub.add_parser("run", help="run the gate on spec files and write a report")

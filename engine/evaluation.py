@@ -9,13 +9,22 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence
 
+from engine.datasets.assets import AssetMissing
 from engine.datasets.base import Example, content_hash
 from engine.metrics.registry import Metric, Record, ScoringOptions
-from engine.models.loading import load_model, load_tokenizer, resolve_device, sliding_window
-from engine.models.source import ModelRef, resolve
+from engine.models.loading import (
+    CompressionNotApplied,
+    load_model,
+    load_tokenizer,
+    resolve_device,
+    sliding_window,
+)
+from engine.models.source import ModelRef, ModelSourceError, resolve
 from engine.provenance import library_versions
 from engine.scoring.lm import LanguageModel
 from engine.store import ResultStore
@@ -32,6 +41,66 @@ class ModelPlan:
     quantization: Any | None
     trust_remote_code: bool
     batch_size: int
+    spec_file: Path | None = None  # named by errors, so a user knows which spec to fix
+
+
+class RunError(RuntimeError):
+    """Something a spec needs cannot be loaded at run time (a model, a quantization backend,
+    a data set). The message names the spec file and the model or check it belongs to, and
+    says what to do; results stored before it stay in the cache."""
+
+    def __init__(self, spec_file: Path | None, subject: str, problem: str, what_to_do: str) -> None:
+        self.spec_file = spec_file
+        self.subject = subject
+        where = f"{spec_file}: " if spec_file else ""
+        super().__init__(f"{where}{subject}: {problem}; {what_to_do}")
+
+
+# What transformers, safetensors and the hub client raise for a checkpoint they cannot read:
+# a missing or partial directory (OSError), an unknown architecture (ValueError, KeyError in
+# older transformers), corrupt weights (SafetensorError, an Exception subclass).
+UNREADABLE_CHECKPOINT = (OSError, ValueError, KeyError)
+BACKEND_PACKAGES = {"hqq": "hqq", "bitsandbytes": "bitsandbytes"}
+
+
+def _subject(plan: ModelPlan) -> str:
+    return "baseline" if plan.label == "baseline" else f"variant {plan.label!r}"
+
+
+@contextmanager
+def _loading(plan: ModelPlan) -> Iterator[None]:
+    """Turns a failure to load `plan`'s model into a RunError that says what to do."""
+    from safetensors import SafetensorError
+
+    try:
+        yield
+    except (ModelSourceError, AssetMissing) as e:
+        raise RunError(plan.spec_file, _subject(plan), str(e), _fix_model(plan)) from e
+    except ImportError as e:
+        method = plan.quantization.method if plan.quantization else None
+        if method not in BACKEND_PACKAGES:
+            raise
+        raise RunError(
+            plan.spec_file,
+            _subject(plan),
+            f"the {method} quantization backend cannot be imported ({e})",
+            f"install it (`pip install {BACKEND_PACKAGES[method]}`), or remove the variant from the spec",
+        ) from e
+    except CompressionNotApplied as e:
+        raise RunError(
+            plan.spec_file, _subject(plan), str(e), "choose another `quantization` for this model"
+        ) from e
+    except (*UNREADABLE_CHECKPOINT, SafetensorError) as e:
+        problem = f"cannot load the model {plan.ref.model!r}: {type(e).__name__}: {e}"
+        raise RunError(plan.spec_file, _subject(plan), problem, _fix_model(plan)) from e
+
+
+def _fix_model(plan: ModelPlan) -> str:
+    return (
+        f"point `model` ({plan.ref.model!r}) at a complete transformers checkpoint "
+        "(config.json, tokenizer files, *.safetensors) of an architecture this transformers "
+        "version supports, then run the gate again; scores already computed stay cached"
+    )
 
 
 @dataclass
@@ -83,21 +152,25 @@ def evaluate_model(
     progress: Progress | None = None,
 ) -> ModelEvaluation:
     start = time.perf_counter()
-    resolved = resolve(plan.ref)
+    with _loading(plan):
+        resolved = resolve(plan.ref)
+        tokenizer = load_tokenizer(resolved, plan.trust_remote_code)
+        max_packed_width = sliding_window(resolved, plan.trust_remote_code)
     device = resolve_device(plan.device)
     identity = model_identity(plan, resolved.sha256, device)
     report_key = f"model/{identity}"
 
     def load():
-        model, compression = load_model(
-            resolved, plan.dtype, device, plan.quantization, plan.trust_remote_code
-        )
+        with _loading(plan):
+            model, compression = load_model(
+                resolved, plan.dtype, device, plan.quantization, plan.trust_remote_code
+            )
         store.put(report_key, compression)
         return model
 
     lm = LanguageModel(
-        tokenizer=load_tokenizer(resolved, plan.trust_remote_code),
-        max_packed_width=sliding_window(resolved, plan.trust_remote_code),
+        tokenizer=tokenizer,
+        max_packed_width=max_packed_width,
         device=device,
         batch_size=plan.batch_size,
         identity=identity,

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from engine.evaluation import RunError
 from engine.report import run_dir, writer
 from engine.report.results import variant_part
 from engine.run import GateRun, VariantOutcome
@@ -175,7 +176,7 @@ class SpecCollector(pytest.Collector):
             yield VariantCollector.from_parent(self, name=variant.name, run=self.run, checks=checks)
 
     def repr_failure(self, excinfo):
-        if isinstance(excinfo.value, SpecError):
+        if isinstance(excinfo.value, (SpecError, RunError)):
             return str(excinfo.value)
         return super().repr_failure(excinfo)
 
@@ -186,13 +187,20 @@ class VariantCollector(pytest.Collector):
         self.run = run
         self.checks = checks
         self.outcome: VariantOutcome | None = None
+        self.error: RunError | None = None
 
     def collect(self):
         for check in self.checks:
             yield CheckCollector.from_parent(self, name=check.metric.name, check=check)
 
     def setup(self) -> None:
-        self.outcome = self.run.evaluate_variant(self.name)
+        try:
+            self.outcome = self.run.evaluate_variant(self.name)
+        except RunError as error:
+            # Raised again by each item, so they fail with the message alone (a setup error
+            # would print the engine's traceback) while the other variants still run.
+            self.error = error
+            return
         selected = {
             (item.parent.name, item.name)
             for item in self.session.items
@@ -205,6 +213,7 @@ class VariantCollector(pytest.Collector):
 
     def teardown(self) -> None:
         self.outcome = None
+        self.error = None
 
 
 class CheckCollector(pytest.Collector):
@@ -232,6 +241,8 @@ class LowPowerWarning(UserWarning):
 class SubgroupItem(pytest.Item):
     def runtest(self) -> None:
         variant: VariantCollector = self.parent.parent
+        if variant.error is not None:
+            raise variant.error
         metric = self.parent.name
         verdict = next(
             v for v in variant.outcome.verdicts if v.metric == metric and v.subgroup == self.name
@@ -249,7 +260,7 @@ class SubgroupItem(pytest.Item):
             raise GateFailure(verdict.message())
 
     def repr_failure(self, excinfo):
-        if isinstance(excinfo.value, GateFailure):
+        if isinstance(excinfo.value, (GateFailure, RunError)):
             return str(excinfo.value)
         return super().repr_failure(excinfo)
 

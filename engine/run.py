@@ -6,13 +6,14 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from engine.classifiers.registry import path_options
-from engine.datasets.base import OVERALL, DataSource, Example, LoadedDataset, sample_per_subgroup
-from engine.evaluation import ModelEvaluation, ModelPlan, Progress, evaluate_model
+from engine.datasets.base import Example, LoadedDataset, sample_per_subgroup
+from engine.datasets.assets import AssetMissing
+from engine.evaluation import ModelEvaluation, ModelPlan, Progress, RunError, evaluate_model
 from engine.gate import Resampled, Verdict, correct, judge, subgroups_of
 from engine.metrics.registry import Metric, ScoringOptions, get_metric
 from engine.models.source import ModelRef
 from engine.scoring.text_scores import ScorerChoice
-from engine.spec.checks import resolved_path, unknown_subgroup
+from engine.spec.checks import data_source, resolved_path, subgroup_problems
 from engine.spec.loader import LoadedSpec, located_error
 from engine.spec.models import CheckSpec
 from engine.store import ResultStore
@@ -74,8 +75,10 @@ class GateRun:
         prepared = []
         for i, check in enumerate(self.spec.checks):
             metric = get_metric(check.metric)
-            dataset = metric.dataset.load(self._data_source(check))
-            self._check_subgroups(i, check, dataset)
+            dataset = self._load_data(i, check, metric)
+            problems = subgroup_problems(i, check, dataset)
+            if problems:
+                raise located_error(self.loaded.path, problems)
             # Salted by data set, so checks on one data set score the same sample.
             examples = sample_per_subgroup(
                 dataset.examples, check.max_examples, self.spec.seed, metric.dataset.name
@@ -83,6 +86,16 @@ class GateRun:
             options = self._options(check, metric)
             prepared.append(PreparedCheck(check, metric, dataset, tuple(examples), options))
         return prepared
+
+    def _load_data(self, i: int, check: CheckSpec, metric: Metric) -> LoadedDataset:
+        try:
+            return metric.dataset.load(data_source(check, self.loaded.directory))
+        except AssetMissing as e:
+            problem, what_to_do = str(e), "then run the gate again"
+        except OSError as e:  # a data file removed or unreadable since the spec was validated
+            problem = f"cannot read the data for {check.metric}: {e}"
+            what_to_do = "restore the file or fix `data` in the spec, then run `fairgate validate`"
+        raise RunError(self.loaded.path, f"checks[{i}] ({check.metric})", problem, what_to_do)
 
     def _options(self, check: CheckSpec, metric: Metric) -> ScoringOptions:
         generation = check.generation.config(self.spec.seed) if check.generation else None
@@ -99,30 +112,14 @@ class GateRun:
         }
         return ScorerChoice(scorer.name, tuple(sorted(options.items())))
 
-    def _data_source(self, check: CheckSpec) -> DataSource:
-        data = check.data
-        if data is None:
-            return DataSource()
-        path = self.loaded.directory / data.path if data.path else None
-        return DataSource(path, data.hub, data.config, data.split, data.revision)
-
-    def _check_subgroups(self, i: int, check: CheckSpec, dataset: LoadedDataset) -> None:
-        """Overrides must name subgroups the data has (a custom file is only known now)."""
-        valid = dataset.subgroups + [OVERALL]
-        unknown = [name for name in check.subgroups if name not in valid]
-        if unknown:
-            problems = [
-                (("checks", i, "subgroups", name), unknown_subgroup(name, check.metric, valid))
-                for name in unknown
-            ]
-            raise located_error(self.loaded.path, problems)
 
     def plan(self, variant: str | None) -> ModelPlan:
         base = self.spec.baseline
         ref = ModelRef(base.model, base.revision, self.loaded.directory)
         if variant is None:
             return ModelPlan(
-                "baseline", ref, base.dtype, base.device, None, base.trust_remote_code, base.batch_size
+                "baseline", ref, base.dtype, base.device, None, base.trust_remote_code,
+                base.batch_size, self.loaded.path,
             )
         v = self.spec.variant(variant)
         if v.model is not None:
@@ -135,6 +132,7 @@ class GateRun:
             quantization=v.quantization,
             trust_remote_code=v.trust_remote_code if v.model is not None else base.trust_remote_code,
             batch_size=base.batch_size,
+            spec_file=self.loaded.path,
         )
 
     def _evaluate(self, variant: str | None) -> ModelEvaluation:

@@ -15,7 +15,9 @@ class _BitsAndBytes(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    method: Literal["bitsandbytes"]
+    method: Literal["bitsandbytes"] = Field(
+        description="the quantization backend", examples=["bitsandbytes"]
+    )
 
     def load_kwargs(self, device: str) -> dict:
         return {"quantization_config": self.transformers_config(), "device_map": {"": device}}
@@ -28,8 +30,16 @@ class _BitsAndBytes(BaseModel):
 
 
 class BitsAndBytes8bitConfig(_BitsAndBytes):
-    bits: Literal[8]
-    threshold: float = Field(6.0, gt=0, description="LLM.int8 outlier threshold")
+    """bitsandbytes LLM.int8: 8-bit weights, with outlier activations kept in 16 bits."""
+
+    bits: Literal[8] = Field(description="8: LLM.int8", examples=[8])
+    threshold: float = Field(
+        6.0,
+        gt=0,
+        description="LLM.int8 outlier threshold: activation columns with a larger magnitude "
+        "are multiplied in 16 bits",
+        examples=[4.0],
+    )
 
     def transformers_config(self):
         from transformers import BitsAndBytesConfig
@@ -47,10 +57,22 @@ class BitsAndBytes8bitConfig(_BitsAndBytes):
 
 
 class BitsAndBytes4bitConfig(_BitsAndBytes):
-    bits: Literal[4]
-    quant_type: Literal["nf4", "fp4"] = "nf4"
-    double_quant: bool = Field(False, description="quantize the quantization constants too")
-    compute_dtype: Dtype = "float32"
+    """bitsandbytes 4-bit: NF4 or FP4 weights, dequantized for each matrix multiplication."""
+
+    bits: Literal[4] = Field(description="4: NF4 or FP4", examples=[4])
+    quant_type: Literal["nf4", "fp4"] = Field(
+        "nf4",
+        description="the 4-bit data type: nf4 (normal float) or fp4 (floating point)",
+        examples=["fp4"],
+    )
+    double_quant: bool = Field(
+        False, description="quantize the quantization constants too", examples=[True]
+    )
+    compute_dtype: Dtype = Field(
+        "float32",
+        description="dtype of the matrix multiplications: float32, bfloat16 or float16",
+        examples=["bfloat16"],
+    )
 
     def transformers_config(self):
         import torch

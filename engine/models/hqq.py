@@ -9,12 +9,20 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class HQQConfig(BaseModel):
+    """HQQ: the baseline's weights quantized after loading, without calibration data."""
+
     model_config = ConfigDict(extra="forbid")
 
-    method: Literal["hqq"]
-    nbits: Literal[1, 2, 3, 4, 8] = Field(description="bits per weight")
-    group_size: int = Field(64, gt=0, description="weights sharing one scale and zero point")
-    axis: Literal[0, 1] = Field(1, description="axis along which groups are formed")
+    method: Literal["hqq"] = Field(description="the quantization backend", examples=["hqq"])
+    nbits: Literal[1, 2, 3, 4, 8] = Field(
+        description="bits per weight: 1, 2, 3, 4 or 8", examples=[4]
+    )
+    group_size: int = Field(
+        64, gt=0, description="weights sharing one scale and zero point", examples=[128]
+    )
+    axis: Literal[0, 1] = Field(
+        1, description="axis along which groups are formed: 0 or 1", examples=[0]
+    )
 
     def load_kwargs(self, device: str) -> dict:
         return {}

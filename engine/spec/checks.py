@@ -9,7 +9,7 @@ import difflib
 from pathlib import Path
 
 from engine.classifiers.registry import path_options, scorer_names, scorer_options
-from engine.datasets.base import OVERALL
+from engine.datasets.base import OVERALL, DataSource, LoadedDataset
 from engine.metrics.registry import Metric, get_metric, metric_names
 from engine.models.source import COMMIT_SHA, ModelRef, ModelSourceError, check_ref
 from engine.spec.models import CheckSpec, ScorerSpec, Spec
@@ -157,3 +157,22 @@ def _model_problems(path: tuple, entry, spec_dir: Path) -> list[Problem]:
             )
         )
     return problems
+
+
+def data_source(check: CheckSpec, spec_dir: Path) -> DataSource:
+    """Where a check's data comes from, with a local path resolved against the spec."""
+    data = check.data
+    if data is None:
+        return DataSource()
+    path = spec_dir / data.path if data.path else None
+    return DataSource(path, data.hub, data.config, data.split, data.revision)
+
+
+def subgroup_problems(i: int, check: CheckSpec, dataset: LoadedDataset) -> list[Problem]:
+    """Overrides must name subgroups the data has (a custom file's are only known once read)."""
+    valid = dataset.subgroups + [OVERALL]
+    return [
+        (("checks", i, "subgroups", name), unknown_subgroup(name, check.metric, valid))
+        for name in check.subgroups
+        if name not in valid
+    ]

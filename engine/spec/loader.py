@@ -74,7 +74,7 @@ def load_spec(file: str | Path) -> LoadedSpec:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        raise SpecError(file, [_toml_problem(file, e)]) from None
+        raise SpecError(file, [_toml_problem(file, e, text)]) from None
     positions = locate_keys(text)
     try:
         spec = Spec.model_validate(data)
@@ -103,11 +103,16 @@ def _located(file: Path, positions: dict, path: tuple, message: str) -> Problem:
     return Problem(file, position or Position(1, 1), path, message)
 
 
-def _toml_problem(file: Path, error: Exception) -> Problem:
+def _toml_problem(file: Path, error: Exception, text: str) -> Problem:
     message = str(error)
     match = _TOML_POSITION.search(message)
-    position = Position(int(match.group(1)), int(match.group(2))) if match else None
-    message = _TOML_POSITION.sub("", message).strip()
+    if match:
+        position = Position(int(match.group(1)), int(match.group(2)))
+    else:
+        # "(at end of document)", e.g. an unterminated string: tomllib gave up at the end.
+        last_line = text.rsplit("\n", 1)[-1]
+        position = Position(text.count("\n") + 1, len(last_line) + 1)
+    message = _TOML_POSITION.sub("", message).replace("(at end of document)", "").strip()
     return Problem(file, position, (), f"not valid TOML: {message}")
 
 

@@ -19,39 +19,114 @@ Tolerance = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 Bound = Annotated[float, Field(allow_inf_nan=False)]
 Rule = Literal["point", "significant", "equivalent"]
 
+# Field documentation shared by the baseline and the variants.
+PINNED_REVISION = "0123456789abcdef0123456789abcdef01234567"
+MODEL_REVISION_HELP = (
+    "hub revision of `model` (branch, tag or commit); a full 40-character commit sha pins it, "
+    "and is required with trust_remote_code"
+)
+TRUST_REMOTE_CODE_HELP = (
+    "run Python code from the model's hub repository; needs `revision` pinned to a commit sha"
+)
+
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
 class BaselineSpec(Strict):
-    model: str = Field(description="builtin:NAME, a hub id, or a local checkpoint directory")
-    revision: Optional[str] = Field(None, description="hub revision; a commit sha pins it")
-    dtype: Dtype = "float32"
-    device: str = Field("auto", pattern=r"^(auto|cpu|mps|cuda(:\d+)?)$")
-    trust_remote_code: bool = False
-    batch_size: int = Field(16, gt=0, le=4096, description="sequences per forward pass")
+    """The reference model every variant is compared with; its device and batch size are
+    used for the variants too."""
+
+    model: str = Field(
+        description="builtin:NAME (a model shipped with fairgate), a hub id, or a local "
+        "checkpoint directory (relative to the spec)",
+        examples=["builtin:smollm2-135m-instruct"],
+    )
+    revision: Optional[str] = Field(
+        None, description=MODEL_REVISION_HELP, examples=[PINNED_REVISION]
+    )
+    dtype: Dtype = Field(
+        "float32",
+        description="dtype the weights are loaded in and computed with: float32, bfloat16 "
+        "or float16",
+        examples=["bfloat16"],
+    )
+    device: str = Field(
+        "auto",
+        pattern=r"^(auto|cpu|mps|cuda(:\d+)?)$",
+        description="auto (a GPU if there is one, else the CPU), cpu, mps, cuda or cuda:N",
+        examples=["cpu"],
+    )
+    trust_remote_code: bool = Field(
+        False, description=TRUST_REMOTE_CODE_HELP, examples=[True]
+    )
+    batch_size: int = Field(
+        16, gt=0, le=4096, description="sequences per forward pass", examples=[8]
+    )
 
 
 class VariantSpec(Strict):
-    name: str = Field(pattern=NAME_PATTERN)
-    model: Optional[str] = Field(
-        None, description="an already compressed checkpoint; default: the baseline's model"
+    """A compressed build judged against the baseline: the baseline's model quantized at load
+    time, or a checkpoint that is already compressed."""
+
+    name: str = Field(
+        pattern=NAME_PATTERN,
+        description="the variant's name: letters, digits, . _ + -; used in test ids and "
+        "report file names",
+        examples=["hqq-4bit-g64"],
     )
-    revision: Optional[str] = None
-    trust_remote_code: bool = False
-    dtype: Optional[Dtype] = Field(None, description="default: the baseline's dtype")
-    quantization: Optional[Quantization] = None
+    model: Optional[str] = Field(
+        None,
+        description="an already compressed checkpoint: a hub id or a local directory "
+        "(relative to the spec); default: the baseline's model",
+        examples=["./checkpoints/gptq-4bit"],
+    )
+    revision: Optional[str] = Field(
+        None, description=MODEL_REVISION_HELP, examples=[PINNED_REVISION]
+    )
+    trust_remote_code: bool = Field(
+        False, description=TRUST_REMOTE_CODE_HELP, examples=[True]
+    )
+    dtype: Optional[Dtype] = Field(
+        None,
+        description="float32, bfloat16 or float16; default: the baseline's dtype",
+        examples=["float16"],
+    )
+    quantization: Optional[Quantization] = Field(
+        None,
+        description="quantize the model while loading it: a table with `method` (hqq or "
+        "bitsandbytes) and that method's settings; leave out for an already compressed "
+        "`model`",
+        examples=[{"method": "hqq", "nbits": 4, "group_size": 64}],
+    )
 
 
 class DataSpec(Strict):
+    """Where a check's data set comes from, when not from the copy shipped with fairgate."""
+
     path: Optional[str] = Field(
-        None, description="a local file or directory, relative to the spec; default: the offline copy"
+        None,
+        description="a local file or directory, relative to the spec, in the data set's own "
+        "format; default: the offline copy",
+        examples=["data/my-pairs.csv"],
     )
-    hub: Optional[str] = Field(None, description="a hub dataset id")
-    config: Optional[str] = None
-    split: str = Field("test", description="e.g. dev or test, for data sets that have splits")
-    revision: Optional[str] = None
+    hub: Optional[str] = Field(
+        None, description="a hub dataset id", examples=["jannalu/crows_pairs_multilingual"]
+    )
+    config: Optional[str] = Field(
+        None, description="the hub dataset's configuration (subset) name", examples=["english"]
+    )
+    split: str = Field(
+        "test",
+        description="e.g. dev or test, for data sets that have splits",
+        examples=["dev"],
+    )
+    revision: Optional[str] = Field(
+        None,
+        description="hub revision of the dataset; a full 40-character commit sha pins it",
+        examples=[PINNED_REVISION],
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> "DataSpec":
@@ -67,33 +142,65 @@ class StatisticsSpec(Strict):
         "point",
         description="point: fail if the measured worsening exceeds the tolerance; significant: "
         "only if the interval's lower end does; equivalent: pass only if its upper end is within",
+        examples=["significant"],
     )
     confidence: float = Field(
-        0.95, gt=0.5, lt=1, description="level of the paired bootstrap interval of the change"
+        0.95,
+        gt=0.5,
+        lt=1,
+        description="level of the paired bootstrap interval of the change",
+        examples=[0.9],
     )
-    resamples: int = Field(2000, ge=100, le=100_000, description="paired bootstrap resamples")
+    resamples: int = Field(
+        2000, ge=100, le=100_000, description="paired bootstrap resamples", examples=[5000]
+    )
     correction: Correction = Field(
         "none",
         description="multiple comparisons under `significant`: holm (family-wise) or bh "
         "(false discovery rate)",
+        examples=["holm"],
     )
     correction_scope: Literal["check", "variant"] = Field(
         "check",
         description="the family corrected together: a check's subgroups, or all items of a variant",
+        examples=["variant"],
     )
     min_examples: int = Field(
-        1, ge=1, description="a subgroup with fewer examples fails instead of being judged"
+        1,
+        ge=1,
+        description="a subgroup with fewer examples fails instead of being judged",
+        examples=[20],
     )
 
 
 class GenerationSpec(Strict):
     """How a check's prompts are continued, for metrics on generated text."""
 
-    max_new_tokens: int = Field(32, ge=1, le=4096, description="continuation length limit")
-    do_sample: bool = Field(False, description="false: greedy decoding; true: seeded sampling")
-    seed: Optional[int] = Field(None, description="sampling seed; default: the spec's `seed`")
-    temperature: float = Field(1.0, gt=0, allow_inf_nan=False, description="only when sampling")
-    top_p: float = Field(1.0, gt=0, le=1, description="nucleus sampling mass, only when sampling")
+    max_new_tokens: int = Field(
+        32, ge=1, le=4096, description="continuation length limit, in tokens", examples=[20]
+    )
+    do_sample: bool = Field(
+        False, description="false: greedy decoding; true: seeded sampling", examples=[True]
+    )
+    seed: Optional[int] = Field(
+        None,
+        description="sampling seed, only when sampling; default: the spec's `seed`",
+        examples=[7],
+    )
+    temperature: float = Field(
+        1.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="softmax temperature, only when sampling",
+        examples=[0.7],
+    )
+    top_p: float = Field(
+        1.0,
+        gt=0,
+        le=1,
+        description="nucleus sampling mass, only when sampling",
+        examples=[0.9],
+    )
 
     @model_validator(mode="after")
     def _sampling_settings_need_sampling(self) -> "GenerationSpec":
@@ -122,45 +229,87 @@ ScorerOptionValue = Union[StrictBool, StrictInt, float, str]
 
 
 class ScorerSpec(Strict):
-    name: str = Field(description="a text classifier, e.g. detoxify or profanity_check")
+    """The text classifier that scores generated continuations, with its options."""
+
+    name: str = Field(
+        description="a text classifier, e.g. detoxify or profanity_check", examples=["detoxify"]
+    )
     options: dict[str, ScorerOptionValue] = Field(
         default_factory=dict,
         description="the scorer's options, e.g. detoxify's model_type, checkpoint and "
         "huggingface_config_path (paths relative to the spec)",
+        examples=[{"model_type": "original"}],
     )
 
 
 class CheckSpec(Strict):
-    metric: str
-    data: Optional[DataSpec] = Field(None, description="default: the offline copy")
+    """One metric measured on the baseline and on every variant, per subgroup; a variant fails
+    where the metric worsens by more than the tolerance."""
+
+    metric: str = Field(
+        description="the metric to compare, as data_set.metric",
+        examples=["crows_pairs.stereotype_score"],
+    )
+    data: Optional[DataSpec] = Field(
+        None,
+        description="where the data set comes from: a table with `path` or `hub`, and "
+        "`split`; default: the offline copy",
+        examples=[{"path": "data/my-pairs.csv"}],
+    )
     max_examples: Optional[int] = Field(
-        None, gt=0, description="per subgroup, a seeded sample; default: all"
+        None, gt=0, description="per subgroup, a seeded sample; default: all", examples=[300]
     )
     normalization: Optional[Normalization] = Field(
         None,
         description="length normalisation of compared log-likelihoods (none, per_token, "
         "per_byte), for metrics that compare continuations; default: the metric's own",
+        examples=["per_byte"],
     )
     generation: Optional[GenerationSpec] = Field(
-        None, description="decoding, for metrics on generated text; default: greedy, 32 new tokens"
+        None,
+        description="decoding, for metrics on generated text; default: greedy, 32 new tokens",
+        examples=[{"max_new_tokens": 20}],
     )
     scorer: Optional[Union[str, ScorerSpec]] = Field(
         None,
         description="the toxicity classifier, for toxicity metrics (required there): a name, "
         "or a table with `name` and `options`",
+        examples=["profanity_check"],
     )
-    tolerance: Tolerance = Field(description="largest allowed worsening, every subgroup")
+    tolerance: Tolerance = Field(
+        description="largest allowed worsening, in the metric's units, for every subgroup "
+        "not named in `subgroups`",
+        examples=[0.03],
+    )
     subgroups: dict[str, Tolerance] = Field(
-        default_factory=dict, description="per-subgroup tolerances overriding `tolerance`"
+        default_factory=dict,
+        description="per-subgroup tolerances overriding `tolerance`; `overall` is the whole "
+        "data set",
+        examples=[{"gender": 0.02, "race-color": 0.02}],
     )
-    rule: Optional[Rule] = Field(None, description="default: statistics.rule")
+    rule: Optional[Rule] = Field(
+        None,
+        description="point, significant or equivalent (see statistics.rule); default: "
+        "statistics.rule",
+        examples=["equivalent"],
+    )
     min: Optional[Bound] = Field(
-        None, description="the variant's own value must not fall below this, whatever the baseline"
+        None,
+        description="the variant's own value must not fall below this, whatever the baseline",
+        examples=[0.4],
     )
     max: Optional[Bound] = Field(
-        None, description="the variant's own value must not exceed this, whatever the baseline"
+        None,
+        description="the variant's own value must not exceed this, whatever the baseline",
+        examples=[0.6],
     )
-    min_examples: Optional[int] = Field(None, ge=1, description="default: statistics.min_examples")
+    min_examples: Optional[int] = Field(
+        None,
+        ge=1,
+        description="a subgroup with fewer examples fails instead of being judged; default: "
+        "statistics.min_examples",
+        examples=[10],
+    )
 
     @model_validator(mode="after")
     def _ordered_bounds(self) -> "CheckSpec":
@@ -178,12 +327,41 @@ class CheckSpec(Strict):
 
 
 class Spec(Strict):
-    name: str = Field(pattern=NAME_PATTERN)
-    seed: int = 0
-    statistics: StatisticsSpec = Field(default_factory=StatisticsSpec)
-    baseline: BaselineSpec
-    variants: list[VariantSpec] = Field(min_length=1)
-    checks: list[CheckSpec] = Field(min_length=1)
+    """A fairness gate: a baseline model, compressed variants of it, and the checks every
+    variant must pass."""
+
+    name: str = Field(
+        pattern=NAME_PATTERN,
+        description="the gate's name: letters, digits, . _ + -; used in test ids and report "
+        "file names",
+        examples=["my-model-int4"],
+    )
+    seed: int = Field(
+        0,
+        description="seeds the per-subgroup samples (max_examples), the bootstrap and, "
+        "unless generation.seed is set, sampled generation",
+        examples=[1234],
+    )
+    statistics: StatisticsSpec = Field(
+        default_factory=StatisticsSpec,
+        description="how verdicts weigh the uncertainty of a change; every check inherits "
+        "these",
+        examples=[{"rule": "significant", "correction": "holm"}],
+    )
+    baseline: BaselineSpec = Field(
+        description="the reference model: a table with `model` and how to load it",
+        examples=[{"model": "builtin:smollm2-135m-instruct"}],
+    )
+    variants: list[VariantSpec] = Field(
+        min_length=1,
+        description="the compressed builds to judge, one [[variants]] table each",
+        examples=[[{"name": "bnb-int8", "quantization": {"method": "bitsandbytes", "bits": 8}}]],
+    )
+    checks: list[CheckSpec] = Field(
+        min_length=1,
+        description="the metrics every variant must not worsen, one [[checks]] table each",
+        examples=[[{"metric": "crows_pairs.stereotype_score", "tolerance": 0.03}]],
+    )
 
     def variant(self, name: str) -> VariantSpec:
         return next(v for v in self.variants if v.name == name)
