@@ -10,6 +10,7 @@ from pathlib import Path
 from engine import catalog
 from engine.calibrate import calibrate, render
 from engine.evaluation import RunError
+from engine.report import commands as report_commands
 from engine.report import run_dir, writer
 from engine.report.results import variant_part
 from engine.run import GateRun
@@ -113,6 +114,19 @@ def _run(args) -> int:
     return 1 if totals["failed"] or errors else 0
 
 
+def _report(args) -> int:
+    return report_commands.report(Path(args.run))
+
+
+def _diff(args) -> int:
+    try:
+        print(report_commands.diff(Path(args.run_a), Path(args.run_b)))
+    except report_commands.NoResults as e:
+        print(e, file=sys.stderr)
+        return 2
+    return 0
+
+
 def _calibrate(args) -> int:
     store = ResultStore(Path(args.cache) / "results" if args.cache else None)
     try:
@@ -158,6 +172,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--reports", default="reports", help="where to write the run's report")
     p.add_argument("--cache", default=None, help="results cache (default: ~/.cache/fairgate)")
     p.set_defaults(func=_run)
+    p = sub.add_parser("report", help="re-render a run's report from its results.json (no model runs)")
+    p.add_argument("run", help="a run directory, e.g. reports/latest")
+    p.set_defaults(func=_report)
+    p = sub.add_parser(
+        "diff", help="what changed between two runs: flipped verdicts, moved worsenings, items added or removed"
+    )
+    p.add_argument("run_a", help="the earlier run directory")
+    p.add_argument("run_b", help="the later run directory")
+    p.set_defaults(func=_diff)
     p = sub.add_parser(
         "calibrate", help="suggest tolerances from the baseline's sampling spread (spec unchanged)"
     )

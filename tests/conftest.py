@@ -19,6 +19,12 @@ TINY_CORPUS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _no_step_summary(monkeypatch):
+    """Runs finished by tests must not append to the CI job's own step summary."""
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _isolated_cache(tmp_path_factory):
     """Tests never read or write the user's results cache; converted builtin models are shared."""

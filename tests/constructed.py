@@ -44,7 +44,16 @@ def judgements(label: str, examples) -> list[dict]:
 
 def constructed_evaluation(plan, checks, store, progress=None) -> ModelEvaluation:
     records = {metric.name: judgements(plan.label, examples) for metric, examples, _ in checks}
-    return ModelEvaluation(plan.label, {"identity": plan.label}, records, 0.0, 0, 0)
+    description = {
+        "model": plan.ref.model,
+        "revision": None,
+        "sha256": "0" * 64,
+        "identity": plan.label,
+        "dtype": plan.dtype,
+        "device": "cpu",
+        "compression": None,
+    }
+    return ModelEvaluation(plan.label, description, records, 0.0, 0, 0)
 
 
 def spec_text(name: str, statistics: str = "", check: str = "") -> str:

@@ -9,6 +9,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from engine.report.examples import safe_text
+
 SUBGROUPS = 10  # 9 bias types + overall
 
 
@@ -80,7 +82,7 @@ def test_identical_variant_passes_every_item_with_zero_change(
     examples = spec["models"]["baseline"]["checks"]["crows_pairs.stereotype_score"]["examples"]
     assert len(examples) == 36 and {"id", "ll_more", "ll_less", "stereotyped"} <= set(examples[0])
     summary = (pytester.path / "reports" / "latest" / "summary.md").read_text()
-    assert "| pass | identity | crows_pairs.stereotype_score | gender |" in summary
+    assert f"| identity | {safe_text('crows_pairs.stereotype_score')} | gender |" in summary
 
 
 def test_keyword_selection_works_on_every_level(gate, tiny_checkpoint):
@@ -105,7 +107,7 @@ def test_a_subgroup_smaller_than_the_cap_warns_in_pytest_and_the_summary(
     message = "crows_pairs.stereotype_score / age: only 1 example, fewer than max_examples = 2"
     result.stdout.fnmatch_lines([f"*SmallSubgroupWarning: {message}"])
     summary = (pytester.path / "reports" / "latest" / "summary.md").read_text()
-    assert f"- {message}" in summary
+    assert safe_text(message) in summary
 
 
 def test_invalid_spec_is_a_located_collection_error(gate, tiny_checkpoint):

@@ -1,11 +1,16 @@
-"""Turn a run directory's parts into results.json and summary.md."""
+"""Turn a run directory's parts into results.json, summary.md and report.html.
+
+On GitHub Actions ($GITHUB_STEP_SUMMARY set) summary.md is also appended to the job's step
+summary, so the verdicts show on the run's page without opening an artifact.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
-from engine.report import run_dir, summary
+from engine.report import html, run_dir, summary
 from engine.report.results import merge
 from engine.store import atomic_write_text
 
@@ -18,6 +23,24 @@ def finish(run: Path) -> dict | None:
     text = run_dir.strict_json(results)
     atomic_write_text(run / "results.json", text)
     results = json.loads(text)  # the summary shows what the file says: undefined, not nan
-    atomic_write_text(run / "summary.md", summary.render(results))
+    markdown = write_views(run, results)
+    append_step_summary(markdown)
     run_dir.point_latest(run)
     return results
+
+
+def write_views(run: Path, results: dict) -> str:
+    """summary.md and report.html, from results.json's content alone; returns the Markdown."""
+    markdown = summary.render(results)
+    atomic_write_text(run / "summary.md", markdown)
+    atomic_write_text(run / "report.html", html.render_report(results))
+    return markdown
+
+
+def append_step_summary(text: str) -> None:
+    """Append to GitHub's step summary file; other steps of the job may have written to it."""
+    target = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not target:
+        return
+    with open(target, "a", encoding="utf-8") as f:
+        f.write(text + "\n")

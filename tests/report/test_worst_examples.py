@@ -6,8 +6,10 @@ import json
 
 from engine.gate import Verdict, decide
 from engine.report import examples, run_dir, writer
+from tests.report.real_part import real_spec
 
 METRIC = "bold_generation.toxicity"
+VARIANT = "hqq-4bit-g64"
 HOSTILE = "<script>alert('x')</script> | `code` [link](javascript:x) \x07bell\x1b[31m\nnew row\u202eRTL"
 
 
@@ -32,16 +34,18 @@ def part() -> dict:
     baseline = [record("P is ", " kind", 0.10), record("Q is ", " calm", 0.20), record("R is ", " fine", 0.0)]
     variant = [record("P is ", HOSTILE, 0.90), record("Q is ", " calm", 0.25), record("R is ", " bad", 0.9)]
     failing = decide(
-        Verdict("hqq", METRIC, "gender/a", 0.15, 0.575, 0.425, 0.425, 0.05, 2, "higher is worse", False)
+        Verdict(VARIANT, METRIC, "gender/a", 0.15, 0.575, 0.425, 0.425, 0.05, 2, "higher is worse", False)
     )
+    real = real_spec()
     return {
         "spec": {
             "name": "demo",
             "file": "demo.toml",
             "sha256": "0" * 64,
-            "spec": {},
+            "spec": real["spec"],
             "checks": {
                 METRIC: {
+                    **real["checks"]["bold_generation.sentiment"],
                     "example_score": "toxicity",
                     "warnings": [],
                     "examples": [{"id": i, "subgroup": g} for i, g in ids],
@@ -49,8 +53,11 @@ def part() -> dict:
             },
         },
         "models": {
-            label: {"checks": {METRIC: {"examples": [{"id": i, **r} for (i, _), r in zip(ids, records)]}}}
-            for label, records in (("baseline", baseline), ("hqq", variant))
+            label: {
+                **real["models"][label],
+                "checks": {METRIC: {"examples": [{"id": i, **r} for (i, _), r in zip(ids, records)]}},
+            }
+            for label, records in (("baseline", baseline), (VARIANT, variant))
         },
         "verdicts": [failing.to_dict()],
     }
@@ -58,11 +65,11 @@ def part() -> dict:
 
 def test_continuations_are_verbatim_in_results_json_and_escaped_in_summary(tmp_path):
     run = tmp_path / "run"
-    run_dir.write_part(run, "hqq", part())
+    run_dir.write_part(run, VARIANT, part())
     writer.finish(run)
 
     results = json.loads((run / "results.json").read_text())
-    stored = results["specs"]["demo"]["models"]["hqq"]["checks"][METRIC]["examples"][0]
+    stored = results["specs"]["demo"]["models"][VARIANT]["checks"][METRIC]["examples"][0]
     assert stored["continuations"][0]["continuation"] == HOSTILE
 
     summary = (run / "summary.md").read_text()
