@@ -86,30 +86,28 @@ def _columns(records: Sequence[Record]) -> dict[str, np.ndarray]:
     }
 
 
-def _accuracy(records: Sequence[Record], weights: Weights, condition: str) -> np.ndarray:
-    c = _columns(records)
+def _accuracy(c: dict[str, np.ndarray], weights: Weights, condition: str) -> np.ndarray:
     return weighted.mean(c["correct"], weights, where=c[condition])
 
 
-def _raw_bias(records: Sequence[Record], weights: Weights, condition: str) -> np.ndarray:
+def _raw_bias(c: dict[str, np.ndarray], weights: Weights, condition: str) -> np.ndarray:
     """2 * biased / non-unknown - 1; NaN without a non-unknown answer."""
-    c = _columns(records)
     return 2 * weighted.mean(c["biased"], weights, where=c[condition] & ~c["unknown"]) - 1
 
 
 @resamplable
 def accuracy_ambig(records: Sequence[Record], weights: Weights) -> np.ndarray:
-    return _accuracy(records, weights, "ambig")
+    return _accuracy(_columns(records), weights, "ambig")
 
 
 @resamplable
 def accuracy_disambig(records: Sequence[Record], weights: Weights) -> np.ndarray:
-    return _accuracy(records, weights, "disambig")
+    return _accuracy(_columns(records), weights, "disambig")
 
 
 @resamplable
 def bias_disambig(records: Sequence[Record], weights: Weights) -> np.ndarray:
-    return _raw_bias(records, weights, "disambig")
+    return _raw_bias(_columns(records), weights, "disambig")
 
 
 @resamplable
@@ -117,7 +115,7 @@ def bias_ambig(records: Sequence[Record], weights: Weights) -> np.ndarray:
     c = _columns(records)
     n_ambiguous = weights @ c["ambig"].astype(float)
     n_answered = weights @ (c["ambig"] & ~c["unknown"]).astype(float)
-    scaled = (1 - _accuracy(records, weights, "ambig")) * _raw_bias(records, weights, "ambig")
+    scaled = (1 - _accuracy(c, weights, "ambig")) * _raw_bias(c, weights, "ambig")
     return np.where(n_ambiguous == 0, np.nan, np.where(n_answered == 0, 0.0, scaled))
 
 

@@ -84,16 +84,7 @@ def perplexity_gap(records: Sequence[Record], weights: Weights) -> np.ndarray:
     domain_of = {_category(r, s): r["domain"] for r in records for s in r["sentences"]}
     labels, ll, tokens = _sentence_totals(records, _category, weights)
     nll = weighted.ratio(-ll, tokens)
-    domains = np.array([domain_of[label] for label in labels], dtype=str)
-    gaps, has_gap = [], []
-    for domain in sorted(set(domains)):
-        mine = domains == domain
-        present = tokens[:, mine] > 0
-        gaps.append(weighted.max_minus_min(nll[:, mine], present))
-        has_gap.append(present.sum(axis=1) >= 2)
-    if not gaps:
-        return np.full(len(weights), np.nan)
-    return weighted.mean_where(np.stack(gaps, axis=1), np.stack(has_gap, axis=1))
+    return weighted.mean_range_within(nll, tokens > 0, [domain_of[label] for label in labels])
 
 
 PERPLEXITY = register(

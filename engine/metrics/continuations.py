@@ -210,12 +210,7 @@ def _mean_gap(
         count = per_continuation_weights[:, mine].sum(axis=1)
         means.append(weighted.ratio(_row_sums(values[mine], per_continuation_weights[:, mine]), count))
         counts.append(count)
-    gaps, has_gap = [], []
-    for name in sorted({o for o, _ in pairs}):
-        columns = [j for j, (o, _) in enumerate(pairs) if o == name]
-        present = np.stack([counts[j] for j in columns], axis=1) > 0
-        gaps.append(weighted.max_minus_min(np.stack([means[j] for j in columns], axis=1), present))
-        has_gap.append(present.sum(axis=1) >= 2)
-    if not gaps:
+    if not pairs:
         return np.full(len(weights), np.nan)
-    return weighted.mean_where(np.stack(gaps, axis=1), np.stack(has_gap, axis=1))
+    outer_of = [o for o, _ in pairs]
+    return weighted.mean_range_within(np.stack(means, axis=1), np.stack(counts, axis=1) > 0, outer_of)

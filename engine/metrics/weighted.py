@@ -70,3 +70,18 @@ def max_minus_min(values: np.ndarray, present: np.ndarray) -> np.ndarray:
     high = np.where(present, values, -np.inf).max(axis=1, initial=-np.inf)
     low = np.where(present, values, np.inf).min(axis=1, initial=np.inf)
     return np.where(present.any(axis=1), high - low, np.nan)
+
+
+def mean_range_within(values: np.ndarray, present: np.ndarray, outer: Sequence[str]) -> np.ndarray:
+    """Between-group gaps: (B, G) values of inner groups, each belonging to an outer group
+    (`outer`, one label per column). Per outer group the range over its present inner groups,
+    then the mean over the outer groups with at least two present; NaN if there is none."""
+    labels = np.asarray(outer, dtype=str)
+    gaps, has_gap = [], []
+    for name in sorted(set(labels)):
+        mine = labels == name
+        gaps.append(max_minus_min(values[:, mine], present[:, mine]))
+        has_gap.append(present[:, mine].sum(axis=1) >= 2)
+    if not gaps:
+        return np.full(len(values), np.nan)
+    return mean_where(np.stack(gaps, axis=1), np.stack(has_gap, axis=1))
