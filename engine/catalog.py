@@ -47,16 +47,26 @@ def dataset_lines() -> list[str]:
         readers = [m for m in metric_names() if get_metric(m).dataset.name == name]
         lines.append(
             f"{name:<{width}}  {_first_sentence(sys.modules[module.load.__module__].__doc__)} "
-            f"[{len(module.subgroups)} subgroups; read by {', '.join(readers)}]"
+            f"[{_subgroup_count(module)}; read by {', '.join(readers)}]"
         )
     return lines
+
+
+def _subgroup_count(module: DatasetModule) -> str:
+    return f"{len(module.subgroups)} subgroups" if module.default_data else "subgroups from your file"
+
+
+def _own_subgroups(module: DatasetModule) -> list[str]:
+    if module.default_data:
+        return list(module.subgroups)
+    return ["(the `subgroup` values of the check's own file)"]
 
 
 def subgroup_lines(name: str | None = None) -> list[str]:
     """Subgroups of one metric or data set, or of every data set; raises UnknownName."""
     modules = datasets()
     if name is None:
-        return [f"{n}: {', '.join(module.subgroups)}, {OVERALL}" for n, module in sorted(modules.items())]
+        return [f"{n}: {', '.join(_own_subgroups(module))}, {OVERALL}" for n, module in sorted(modules.items())]
     if name in metric_names():
         module = get_metric(name).dataset
     elif name in modules:
@@ -67,7 +77,7 @@ def subgroup_lines(name: str | None = None) -> list[str]:
             f"unknown metric or data set {name!r}{did_you_mean(name, choices)}; "
             "`fairgate list metrics` and `fairgate list datasets` show them"
         )
-    return [*module.subgroups, f"{OVERALL}  (every example of the check together)"]
+    return [*_own_subgroups(module), f"{OVERALL}  (every example of the check together)"]
 
 
 def quantization_lines() -> list[str]:

@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from engine import catalog
+from engine import catalog, progress
 from engine.calibrate import calibrate, render
 from engine.evaluation import RunError
 from engine.report import commands as report_commands
@@ -79,11 +79,12 @@ def _schema(args) -> int:
 
 
 def _run(args) -> int:
+    progress.quiet_libraries()
     store = ResultStore(Path(args.cache) / "results" if args.cache else None)
     runs = []
     for path in args.specs:
         try:
-            runs.append(GateRun(load_spec(path), store))
+            runs.append(GateRun(load_spec(path), store, progress.report))
         except SpecError as e:
             print(e, file=sys.stderr)
             return 2
@@ -104,6 +105,7 @@ def _run(args) -> int:
             for verdict in outcome.verdicts:
                 if not verdict.passed:
                     print(f"FAIL {verdict.message()}")
+    progress.close()  # bars of a stage an error cut short
     results = writer.finish(run)
     if results is None:
         print("nothing was evaluated", file=sys.stderr)

@@ -19,10 +19,13 @@ from engine.datasets.base import Example, content_hash
 from engine.metrics.registry import Metric, Record, ScoringOptions
 from engine.models.loading import (
     CompressionNotApplied,
+    CompressionUnsupported,
+    compression_steps,
     load_model,
     load_tokenizer,
     resolve_device,
     sliding_window,
+    steps_dump,
 )
 from engine.models.source import ModelRef, ModelSourceError, resolve
 from engine.provenance import library_versions
@@ -38,10 +41,11 @@ class ModelPlan:
     ref: ModelRef
     dtype: str
     device: str
-    quantization: Any | None
+    quantization: Any | None  # one compression step, a tuple of steps applied in order, or None
     trust_remote_code: bool
     batch_size: int
     spec_file: Path | None = None  # named by errors, so a user knows which spec to fix
+    allow_broken: bool = False  # judge it even if its sanity perplexity shows it broken
 
 
 class RunError(RuntimeError):
@@ -60,7 +64,8 @@ class RunError(RuntimeError):
 # a missing or partial directory (OSError), an unknown architecture (ValueError, KeyError in
 # older transformers), corrupt weights (SafetensorError, an Exception subclass).
 UNREADABLE_CHECKPOINT = (OSError, ValueError, KeyError)
-BACKEND_PACKAGES = {"hqq": "hqq", "bitsandbytes": "bitsandbytes"}
+# dynamic-int8 and prune need only torch.
+BACKEND_PACKAGES = {"hqq": "hqq", "bitsandbytes": "bitsandbytes", "quanto": "optimum-quanto"}
 
 
 def _subject(plan: ModelPlan) -> str:
@@ -72,13 +77,17 @@ def _loading(plan: ModelPlan) -> Iterator[None]:
     """Turns a failure to load `plan`'s model into a RunError that says what to do."""
     from safetensors import SafetensorError
 
+    from engine.models.checkpoints import QuantizationBackendMissing
+
     try:
         yield
+    except QuantizationBackendMissing as e:
+        raise RunError(plan.spec_file, _subject(plan), str(e), e.fix) from e
     except (ModelSourceError, AssetMissing) as e:
         raise RunError(plan.spec_file, _subject(plan), str(e), _fix_model(plan)) from e
     except ImportError as e:
-        method = plan.quantization.method if plan.quantization else None
-        if method not in BACKEND_PACKAGES:
+        method = _missing_backend(plan, e)
+        if method is None:
             raise
         raise RunError(
             plan.spec_file,
@@ -86,13 +95,40 @@ def _loading(plan: ModelPlan) -> Iterator[None]:
             f"the {method} quantization backend cannot be imported ({e})",
             f"install it (`pip install {BACKEND_PACKAGES[method]}`), or remove the variant from the spec",
         ) from e
-    except CompressionNotApplied as e:
+    except (CompressionNotApplied, CompressionUnsupported) as e:
         raise RunError(
             plan.spec_file, _subject(plan), str(e), "choose another `quantization` for this model"
         ) from e
     except (*UNREADABLE_CHECKPOINT, SafetensorError) as e:
         problem = f"cannot load the model {plan.ref.model!r}: {type(e).__name__}: {e}"
         raise RunError(plan.spec_file, _subject(plan), problem, _fix_model(plan)) from e
+
+
+def _missing_backend(plan: ModelPlan, error: ImportError) -> str | None:
+    """The declared method whose backend package failed to import, if any."""
+    methods = [s.method for s in compression_steps(plan.quantization) if s.method in BACKEND_PACKAGES]
+    top_module = (error.name or "").split(".")[0]
+    named = [m for m in methods if BACKEND_PACKAGES[m] == top_module]
+    return (named or methods or [None])[0]
+
+
+def broken_compression(compression: dict | None) -> str | None:
+    """Why a model's compression report shows it broken (see `engine.models.sanity`)."""
+    return ((compression or {}).get("sanity") or {}).get("broken")
+
+
+def _refuse_broken(plan: ModelPlan, compression: dict | None) -> None:
+    """A broken compression is not judged unless the spec says `allow_broken`: its bias
+    scores would describe noise."""
+    reason = broken_compression(compression)
+    if reason is not None and not plan.allow_broken:
+        raise RunError(
+            plan.spec_file,
+            _subject(plan),
+            reason,
+            "compress less aggressively, or remove the variant, or set `allow_broken = true` "
+            "on it to judge it anyway; its items are not judged",
+        )
 
 
 def _fix_model(plan: ModelPlan) -> str:
@@ -116,12 +152,18 @@ class ModelEvaluation:
 
 def model_identity(plan: ModelPlan, weights_sha256: str, device: str) -> str:
     versions = library_versions()
+    steps = compression_steps(plan.quantization)
+    # Only a quanto step depends on optimum-quanto: other models keep their identity (and cache)
+    # whether it is installed or not.
+    libraries = ("torch", "transformers", "hqq", "bitsandbytes") + (
+        ("optimum-quanto",) if any(s.method == "quanto" for s in steps) else ()
+    )
     payload = {
         "weights": weights_sha256,
         "dtype": plan.dtype,
         "device": device.split(":")[0],
-        "quantization": plan.quantization.model_dump() if plan.quantization else None,
-        "libraries": {k: versions[k] for k in ("torch", "transformers", "hqq", "bitsandbytes")},
+        "quantization": steps_dump(steps),
+        "libraries": {k: versions[k] for k in libraries},
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
@@ -150,7 +192,10 @@ def evaluate_model(
     checks: Sequence[tuple[Metric, Sequence[Example], ScoringOptions]],
     store: ResultStore,
     progress: Progress | None = None,
+    reference: ModelEvaluation | None = None,
 ) -> ModelEvaluation:
+    """`reference` is the baseline's evaluation, for metrics that compare with it item by
+    item; None when `plan` is the baseline."""
     start = time.perf_counter()
     with _loading(plan):
         resolved = resolve(plan.ref)
@@ -166,6 +211,7 @@ def evaluate_model(
                 resolved, plan.dtype, device, plan.quantization, plan.trust_remote_code
             )
         store.put(report_key, compression)
+        _refuse_broken(plan, compression)
         return model
 
     lm = LanguageModel(
@@ -185,7 +231,10 @@ def evaluate_model(
             key = (metric.score, content_hash(examples), options)
             if key not in scored:
                 report = (lambda d, t, m=metric.name: progress(m, d, t)) if progress else None
-                scored[key] = metric.score(lm, examples, options, report)
+                extra = {}
+                if metric.reference:
+                    extra["reference"] = reference.records[metric.name] if reference else None
+                scored[key] = metric.score(lm, examples, options, report, **extra)
             records[metric.name] = scored[key]
         if store.get(report_key) is None:
             _ = lm.model  # all batches cached but no report: load once to record what was applied
@@ -199,6 +248,7 @@ def evaluate_model(
         "device": device,
         "compression": store.get(report_key),
     }
+    _refuse_broken(plan, description["compression"])  # also when read from the cache
     if any(metric.generation is not None for metric, _, _ in checks):
         description["generation"] = generation_throughput(lm)
     return ModelEvaluation(

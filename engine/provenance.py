@@ -5,7 +5,9 @@ from __future__ import annotations
 import platform
 from importlib.metadata import PackageNotFoundError, version
 
-LIBRARIES = ("fairgate", "torch", "transformers", "hqq", "bitsandbytes", "tokenizers", "numpy")
+LIBRARIES = (
+    "fairgate", "torch", "transformers", "hqq", "bitsandbytes", "optimum-quanto", "tokenizers", "numpy",
+)
 
 
 def library_versions() -> dict[str, str | None]:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from engine import progress
 from engine.evaluation import RunError
 from engine.report import run_dir, writer
 from engine.report.results import variant_part
@@ -148,7 +149,9 @@ class SpecFiles(pytest.File):
                 yield InvalidSpec.from_parent(self, name=path.name, error=error)
                 continue
             names[name] = path
-            yield SpecCollector.from_parent(self, name=name, run=GateRun(loaded, _store(self.config)))
+            progress.quiet_libraries()  # stderr now is what pytest makes of it: captured or -s
+            run = GateRun(loaded, _store(self.config), progress.report)
+            yield SpecCollector.from_parent(self, name=name, run=run)
 
 
 class InvalidSpec(pytest.Collector):

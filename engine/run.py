@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 from engine.classifiers.registry import path_options
 from engine.datasets.base import Example, LoadedDataset, sample_per_subgroup
 from engine.datasets.assets import AssetMissing
-from engine.evaluation import ModelEvaluation, ModelPlan, Progress, RunError, evaluate_model
+from engine.evaluation import (
+    ModelEvaluation,
+    ModelPlan,
+    Progress,
+    RunError,
+    broken_compression,
+    evaluate_model,
+)
 from engine.gate import Resampled, Verdict, correct, judge, subgroups_of
 from engine.metrics.registry import Metric, ScoringOptions, get_metric
 from engine.models.source import ModelRef
@@ -99,7 +106,7 @@ class GateRun:
 
     def _options(self, check: CheckSpec, metric: Metric) -> ScoringOptions:
         generation = check.generation.config(self.spec.seed) if check.generation else None
-        return metric.options(check.normalization, generation, self._scorer_choice(check))
+        return metric.options(check.normalization, generation, self._scorer_choice(check), check.bins)
 
     def _scorer_choice(self, check: CheckSpec) -> ScorerChoice | None:
         scorer = check.scorer_spec
@@ -129,15 +136,18 @@ class GateRun:
             ref=ref,
             dtype=v.dtype or base.dtype,
             device=base.device,
-            quantization=v.quantization,
+            # A one-step chain is the same model as that step alone, and is cached as such.
+            quantization=v.steps[0] if len(v.steps) == 1 else (v.steps or None),
             trust_remote_code=v.trust_remote_code if v.model is not None else base.trust_remote_code,
             batch_size=base.batch_size,
             spec_file=self.loaded.path,
+            allow_broken=v.allow_broken,
         )
 
     def _evaluate(self, variant: str | None) -> ModelEvaluation:
         scored = [(c.metric, c.examples, c.options) for c in self.checks]
-        return evaluate_model(self.plan(variant), scored, self.store, self.progress)
+        reference = None if variant is None else self.baseline
+        return evaluate_model(self.plan(variant), scored, self.store, self.progress, reference)
 
     @cached_property
     def baseline(self) -> ModelEvaluation:
@@ -165,4 +175,9 @@ class GateRun:
                 variant.records[c.metric.name],
                 self._baseline_resampled[c.metric.name],
             )
-        return VariantOutcome(baseline, variant, correct(verdicts, self.spec.statistics))
+        verdicts = correct(verdicts, self.spec.statistics)
+        broken = broken_compression(variant.model.get("compression"))
+        if broken is not None:  # judged only because the spec allows it: say so on every item
+            note = f"{broken}; judged only because the variant sets allow_broken = true"
+            verdicts = [replace(v, warnings=v.warnings + (note,)) for v in verdicts]
+        return VariantOutcome(baseline, variant, verdicts)

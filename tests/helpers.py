@@ -22,7 +22,9 @@ def run_real_gate(tmp_path, checks_toml: str, nbits: int = 2):
     """The real shipped model gated against itself and against HQQ at `nbits`, on `checks_toml`.
 
     Returns {variant name: {(metric, subgroup): Verdict}} for the variants "identical" and
-    "hqq-<nbits>bit". The baseline's scores are shared with every other real-model test
+    "hqq-<nbits>bit". At 2 bits SmolLM2 is worse than uniform guessing on the sanity text
+    (perplexity ~869,000 against a vocabulary of 49,152), so that variant is judged only with
+    `allow_broken`: a model degraded as far as it goes is what these tests need. The baseline's scores are shared with every other real-model test
     through the session's cache.
     """
     import os
@@ -44,6 +46,7 @@ def run_real_gate(tmp_path, checks_toml: str, nbits: int = 2):
             [[variants]]
             name = "hqq-{nbits}bit"
             quantization = {{ method = "hqq", nbits = {nbits}, group_size = 64 }}
+            allow_broken = {"true" if nbits <= 2 else "false"}
             """
         )
         + textwrap.dedent(checks_toml)

@@ -25,6 +25,11 @@ def test_validate_reports_each_file(capsys, tmp_path):
 
 README_HEADER = 'name = "readme"\n'
 README_MODELS = '\n[baseline]\nmodel = "builtin:smollm2-135m-instruct"\n[[variants]]\nname = "v"\n'
+README_CHECK = '\n[[checks]]\nmetric = "crows_pairs.stereotype_score"\ntolerance = 0.05\n'
+# A local file named by a README block gets content its format accepts.
+README_FILES = {
+    ".jsonl": '{"id": 1, "subgroup": "a", "prompt": "Q?\\nA:", "choices": ["x", "y"], "answer": 0}\n',
+}
 PATH_OPTION = re.compile(r'(?:checkpoint|huggingface_config_path|path) = "([^"]+)"')
 
 
@@ -43,12 +48,16 @@ def test_readme_spec_examples_are_valid(tmp_path, n):
     with a name, baseline and variant, and the local files it names are created."""
     block = readme_toml_blocks()[n]
     if "[baseline]" not in block:
-        block = README_HEADER + block + README_MODELS
+        block = block + README_MODELS
+    if not re.search(r"^name = ", block.split("[", 1)[0], re.MULTILINE):
+        block = README_HEADER + block
+    if "[[checks]]" not in block:
+        block += README_CHECK
     for path in PATH_OPTION.findall(block):
         target = tmp_path / path
         target.parent.mkdir(parents=True, exist_ok=True)
         if target.suffix:
-            target.write_text("")
+            target.write_text(README_FILES.get(target.suffix, ""))
         else:
             target.mkdir(exist_ok=True)
     spec = tmp_path / "readme.toml"

@@ -70,11 +70,8 @@ def test_each_rule_gives_the_expected_verdicts(project, tmp_path):
         ]
     )
     summary = (project.path / "reports" / "latest" / "summary.md").read_text()
-    # Markdown's own characters in names are written as character references.
-    assert (
-        "| v | crows&#95;pairs.stereotype&#95;score | age | 0.500 | 0.600 | +0.100 | +0.100 "
-        "| [+0.000, +0.250] | 0.080 | significant | 20 |"
-    ) in summary
+    # Passes are counted, not listed; the warned subgroup is named with its warning.
+    assert "age: this subgroup cannot support the tolerance" in summary
     assert "this subgroup cannot support the tolerance" in summary
 
 

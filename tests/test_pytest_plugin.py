@@ -82,7 +82,7 @@ def test_identical_variant_passes_every_item_with_zero_change(
     examples = spec["models"]["baseline"]["checks"]["crows_pairs.stereotype_score"]["examples"]
     assert len(examples) == 36 and {"id", "ll_more", "ll_less", "stereotyped"} <= set(examples[0])
     summary = (pytester.path / "reports" / "latest" / "summary.md").read_text()
-    assert f"| identity | {safe_text('crows_pairs.stereotype_score')} | gender |" in summary
+    assert "| crows_pairs.stereotype_score | 10 of 10 | 10 of 10 | 10 of 10 |" in summary
 
 
 def test_keyword_selection_works_on_every_level(gate, tiny_checkpoint):
@@ -146,6 +146,7 @@ def test_aggressive_quantization_fails_with_a_readable_message(gate):
         [[variants]]
         name = "hqq-2bit"
         quantization = { method = "hqq", nbits = 2, group_size = 64 }
+        allow_broken = true
         [[checks]]
         metric = "crows_pairs.stereotype_score"
         max_examples = 12
@@ -160,5 +161,7 @@ def test_aggressive_quantization_fails_with_a_readable_message(gate):
             "hqq-2bit / crows_pairs.stereotype_score / *: worsening +0.* (95% CI [[]*, *[]]; "
             "baseline 0.* -> 0.*, n=*, distance from 0.5 is worse), tolerance 0.000, rule point*",
             "  - worsened by 0.*, more than the tolerance 0.000",
+            "  - compression broken: perplexity * on the sanity text *; judged only because the "
+            "variant sets allow_broken = true",
         ]
     )

@@ -7,7 +7,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -27,6 +27,21 @@ def require_columns(
         raise DatasetFormatError(
             f"{where} has no {kind}(s) {', '.join(missing)}; {benchmark} needs {', '.join(columns)}"
         )
+
+
+def jsonl_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) for each non-blank line of a JSON Lines file."""
+    with open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise DatasetFormatError(f"{path}: line {n} is not JSON ({e.msg})") from None
+            if not isinstance(row, dict):
+                raise DatasetFormatError(f"{path}: line {n} is not a JSON object")
+            yield n, row
 
 
 @dataclass(frozen=True)
@@ -66,6 +81,7 @@ class DatasetModule:
     # and read from the offline copy when first asked for.
     known_subgroups: tuple[str, ...] | None
     load: Callable[[DataSource], LoadedDataset]
+    default_data: bool = True  # False: a check must name its data (`path` or `hub`)
 
     @property
     def subgroups(self) -> tuple[str, ...]:

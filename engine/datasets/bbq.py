@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import csv
 import functools
-import json
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -30,6 +29,7 @@ from engine.datasets.base import (
     Example,
     LoadedDataset,
     content_hash,
+    jsonl_rows,
     require_columns,
 )
 from engine.datasets.hub import hub_rows
@@ -123,17 +123,7 @@ def _build(
 
 
 def _jsonl(path: Path) -> Iterable[Mapping[str, Any]]:
-    with open(path, encoding="utf-8") as f:
-        for n, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise DatasetFormatError(f"{path}: line {n} is not JSON ({e.msg})") from None
-            if not isinstance(row, dict):
-                raise DatasetFormatError(f"{path}: line {n} is not a JSON object")
-            yield row
+    return (row for _, row in jsonl_rows(path))
 
 
 def _metadata(path: Path) -> dict[MetadataKey, int | None]:

@@ -22,13 +22,31 @@ from typing import Sequence
 
 from engine.datasets import bold_prompts as data
 from engine.datasets.base import Example
-from engine.metrics.continuations import MEASURES, continue_and_score
+from engine.metrics.continuations import (
+    MEASURES,
+    baseline_continuation_logprobs,
+    baseline_logprob_metric,
+    continue_and_score,
+)
 from engine.metrics.registry import Record, ScoringOptions, register
 
 
 def score(lm, examples: Sequence[Example], options: ScoringOptions, progress=None) -> list[Record]:
     prompts = [p for e in examples for p in e.fields["prompts"]]
     scored = iter(continue_and_score(lm, [p["text"] for p in prompts], options, progress))
+    return _records(examples, scored)
+
+
+def score_baseline_continuations(
+    lm, examples: Sequence[Example], options: ScoringOptions, progress=None, reference=None
+) -> list[Record]:
+    prompts = [p["text"] for e in examples for p in e.fields["prompts"]]
+    theirs = None if reference is None else [c for r in reference for c in r["continuations"]]
+    return _records(examples, iter(baseline_continuation_logprobs(lm, prompts, options, progress, theirs)))
+
+
+def _records(examples: Sequence[Example], scored) -> list[Record]:
+    """Per example (a category's round of prompts), its continuations in prompt order."""
     return [
         {
             "domain": e.fields["domain"],
@@ -60,3 +78,8 @@ for _measure in MEASURES:
             inner="category",
         )
     )
+register(
+    baseline_logprob_metric(
+        "bold_generation.baseline_logprob", "BOLD prompts", data.DATASET, score_baseline_continuations
+    )
+)

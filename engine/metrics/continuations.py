@@ -41,6 +41,7 @@ from engine.metrics import weighted
 from engine.metrics.registry import Direction, Metric, Record, ScoringOptions
 from engine.metrics.weighted import Weights, resamplable
 from engine.scoring.generation import GenerationConfig, generate
+from engine.scoring.loglikelihood import LLRequest, loglikelihood
 from engine.scoring.text_scores import ScorerChoice, text_scores
 
 SENTIMENT = ScorerChoice("vader_compound")
@@ -72,6 +73,72 @@ def continue_and_score(
             entry["toxicity"] = toxicity[i]
         scored.append(entry)
     return scored
+
+
+def baseline_continuation_logprobs(
+    lm, prompts: Sequence[str], options: ScoringOptions, progress=None, reference=None
+) -> list[Continuation]:
+    """Per prompt, the baseline's continuation (`reference`'s, or this model's own when it is
+    the baseline) and this model's log-likelihood of it after the prompt.
+
+    The log-likelihood is divided by the baseline's token count of the continuation, the
+    same number for every model, so the values compare even across tokenizers; for a model
+    with the baseline's tokenizer it is the mean log-probability per token. An empty
+    continuation (the baseline stopped at once) has no value and is left out of the mean.
+    """
+    if reference is None:
+        generations = generate(lm, [p.rstrip() for p in prompts], options.generation, progress)
+        texts = [g.text for g in generations]
+    else:
+        texts = [c["continuation"] for c in reference]
+    asked = [i for i, text in enumerate(texts) if text]
+    results = loglikelihood(lm, [LLRequest(prompts[i].rstrip(), texts[i]) for i in asked])
+    logprobs = dict(zip(asked, results))
+    scored = []
+    for i, (prompt, text) in enumerate(zip(prompts, texts)):
+        result = logprobs.get(i)
+        if result is None:
+            tokens, logprob = 0, None
+        else:
+            tokens = result.n_tokens if reference is None else reference[i]["baseline_tokens"]
+            logprob = result.logprob
+        scored.append(
+            {
+                "prompt": prompt,
+                "continuation": text,
+                "baseline_tokens": tokens,
+                "logprob": logprob,
+                "logprob_per_token": None if logprob is None else logprob / tokens,
+            }
+        )
+    return scored
+
+
+@resamplable
+def mean_logprob_per_token(records: Sequence[Record], weights: Weights) -> np.ndarray:
+    """Mean over a subgroup's non-empty continuations of `logprob_per_token`."""
+    per_token = lambda c: np.nan if c["logprob_per_token"] is None else c["logprob_per_token"]
+    values, per_continuation = _continuation_values(records, weights, per_token)
+    present = np.isfinite(values)
+    counted = per_continuation * present
+    return weighted.ratio(weighted.row_sums(np.where(present, values, 0.0), counted), counted.sum(axis=1))
+
+
+def baseline_logprob_metric(name: str, what: str, dataset: DatasetModule, score: Callable) -> Metric:
+    """How likely a model finds the baseline's own continuations of `what`: the token-level
+    view of how far a variant drifted from what the baseline would say (lower is worse)."""
+    return Metric(
+        name=name,
+        description=f"{what}: mean log-probability per token of the baseline's continuation",
+        dataset=dataset,
+        direction=Direction("lower_is_worse"),
+        version=VERSION,
+        score=score,
+        value=mean_logprob_per_token,
+        generation=GenerationConfig(),
+        example_score="logprob_per_token",
+        reference=True,
+    )
 
 
 @dataclass(frozen=True)
@@ -120,7 +187,7 @@ class Measure:
         @resamplable
         def value(records: Sequence[Record], weights: Weights) -> np.ndarray:
             values, per_continuation = _continuation_values(records, weights, self.per_continuation)
-            return weighted.ratio(_row_sums(values, per_continuation), per_continuation.sum(axis=1))
+            return weighted.ratio(weighted.row_sums(values, per_continuation), per_continuation.sum(axis=1))
 
         return value
 
@@ -187,13 +254,6 @@ def _continuation_values(
     return np.array(values, dtype=float), weights[:, owners]
 
 
-def _row_sums(values: np.ndarray, weights: Weights) -> np.ndarray:
-    """Per row of weights, the weighted sum of values. Each row is summed on its own in one
-    fixed order, so a row's sum does not depend on how many rows there are (a matrix
-    product's last bits can), and a resample equals the repeated records exactly."""
-    return (weights * values).sum(axis=1)
-
-
 def _mean_gap(
     records: Sequence[Record],
     weights: Weights,
@@ -208,7 +268,7 @@ def _mean_gap(
     for pair in pairs:
         mine = np.array([g == pair for g in groups], dtype=bool)
         count = per_continuation_weights[:, mine].sum(axis=1)
-        means.append(weighted.ratio(_row_sums(values[mine], per_continuation_weights[:, mine]), count))
+        means.append(weighted.ratio(weighted.row_sums(values[mine], per_continuation_weights[:, mine]), count))
         counts.append(count)
     if not pairs:
         return np.full(len(weights), np.nan)

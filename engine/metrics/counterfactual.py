@@ -18,13 +18,31 @@ from typing import Sequence
 
 from engine.datasets import counterfactual as data
 from engine.datasets.base import Example
-from engine.metrics.continuations import MEASURES, continue_and_score
+from engine.metrics.continuations import (
+    MEASURES,
+    baseline_continuation_logprobs,
+    baseline_logprob_metric,
+    continue_and_score,
+)
 from engine.metrics.registry import Record, ScoringOptions, register
 
 
 def score(lm, examples: Sequence[Example], options: ScoringOptions, progress=None) -> list[Record]:
-    prompts = [(term, text) for e in examples for term, text in e.fields["prompts"].items()]
-    scored = iter(continue_and_score(lm, [text for _, text in prompts], options, progress))
+    prompts = [text for e in examples for text in e.fields["prompts"].values()]
+    scored = iter(continue_and_score(lm, prompts, options, progress))
+    return _records(examples, scored)
+
+
+def score_baseline_continuations(
+    lm, examples: Sequence[Example], options: ScoringOptions, progress=None, reference=None
+) -> list[Record]:
+    prompts = [text for e in examples for text in e.fields["prompts"].values()]
+    theirs = None if reference is None else [c for r in reference for c in r["continuations"]]
+    return _records(examples, iter(baseline_continuation_logprobs(lm, prompts, options, progress, theirs)))
+
+
+def _records(examples: Sequence[Example], scored) -> list[Record]:
+    """Per example (a template), its continuations, one per term of its axis."""
     return [
         {
             "axis": e.fields["axis"],
@@ -46,3 +64,11 @@ for _measure in MEASURES:
             inner="term",
         )
     )
+register(
+    baseline_logprob_metric(
+        "counterfactual.baseline_logprob",
+        "Counterfactual templates",
+        data.DATASET,
+        score_baseline_continuations,
+    )
+)

@@ -45,6 +45,7 @@ class ScoringOptions:
     normalization: Normalization | None = None
     generation: GenerationConfig | None = None  # decoding, for metrics on generated text
     scorer: ScorerChoice | None = None  # the text classifier, for metrics that take one
+    bins: int | None = None  # equal-mass bins, for calibration error
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,12 @@ class Metric:
     (empty: the metric takes none, e.g. sentiment, which is VADER by definition);
     `example_score` is the field of a record's continuations that the value is built from,
     which the report ranks the worst examples by.
+
+    Metrics that compare a model with the baseline item by item (how far a variant's answer
+    distribution moved, how often its answer flipped, how likely it finds the baseline's own
+    continuation) set `reference`: their `score` then takes `reference=`, the baseline's
+    records of the same check, or None when scoring the baseline itself, which is its own
+    reference (so an identical variant changes by exactly 0).
     """
 
     name: str
@@ -73,21 +80,26 @@ class Metric:
     dataset: DatasetModule
     direction: Direction
     version: str
-    score: Callable[..., list[Record]]  # (lm, examples, options, progress) -> records
+    score: Callable[..., list[Record]]  # (lm, examples, options, progress[, reference])
     value: Callable[..., Any]  # (records) -> float; (records, weights (B, n)) -> (B,)
     normalization: Normalization | None = None
     outcome: Callable[[Sequence[Record]], np.ndarray] | None = None
     generation: GenerationConfig | None = None
     scorers: tuple[str, ...] = ()
     example_score: str | None = None
+    reference: bool = False
+    bins: int | None = None  # default equal-mass bins, for metrics that bin by confidence
 
     def options(
         self,
         normalization: Normalization | None = None,
         generation: GenerationConfig | None = None,
         scorer: ScorerChoice | None = None,
+        bins: int | None = None,
     ) -> ScoringOptions:
-        return ScoringOptions(normalization or self.normalization, generation or self.generation, scorer)
+        return ScoringOptions(
+            normalization or self.normalization, generation or self.generation, scorer, bins or self.bins
+        )
 
     def subgroup_value(self, records: Sequence[Record]) -> float:
         return self.value(records) if records else math.nan

@@ -44,10 +44,17 @@ def ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
     return np.where(denominator > 0, numerator / safe, np.nan)
 
 
+def row_sums(values: np.ndarray, weights: Weights) -> np.ndarray:
+    """Per row of weights, the weighted sum of values. Each row is summed on its own in one
+    fixed order, so a row's sum does not depend on how many rows there are (a matrix
+    product's last bits can), and a resample equals the repeated records exactly."""
+    return (weights * values).sum(axis=1)
+
+
 def mean(values: np.ndarray, weights: Weights, where: np.ndarray | None = None) -> np.ndarray:
     """Weighted mean of `values` over the examples selected by `where` (default: all)."""
     selected = np.ones(len(values), dtype=bool) if where is None else where
-    return ratio(weights @ np.where(selected, values, 0.0), weights @ selected.astype(float))
+    return ratio(row_sums(np.where(selected, values, 0.0), weights), row_sums(selected.astype(float), weights))
 
 
 def group_totals(

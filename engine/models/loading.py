@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Sequence
 
 from engine.models.source import ResolvedModel
 
 
 class CompressionNotApplied(RuntimeError):
     pass
+
+
+class CompressionUnsupported(RuntimeError):
+    """A declared method cannot run with this device or dtype."""
 
 
 def resolve_device(device: str) -> str:
@@ -33,78 +37,134 @@ def sliding_window(resolved: ResolvedModel, trust_remote_code: bool = False) -> 
     return getattr(config, "sliding_window", None)
 
 
+def compression_steps(compression: Any | Sequence[Any] | None) -> tuple[Any, ...]:
+    """One method, or several applied in order, or none, as a tuple of steps."""
+    if compression is None:
+        return ()
+    if isinstance(compression, (list, tuple)):
+        return tuple(compression)
+    return (compression,)
+
+
 def load_model(
     resolved: ResolvedModel,
     dtype: str,
     device: str,
-    quantization: Any | None,
+    compression: Any | Sequence[Any] | None,
     trust_remote_code: bool = False,
 ) -> tuple[Any, dict]:
-    """The model on `device`, compressed as declared, and a report of what was applied."""
+    """The model on `device`, compressed by each declared step in order, and a report of what
+    was applied, with `sanity.broken` saying why if a compressed model fails the perplexity
+    check (the caller decides whether it may still be judged)."""
     import torch
     from transformers import AutoModelForCausalLM
 
+    from engine.models.pruning import PruneConfig
+    from engine.models.sanity import broken_reason, perplexity, sanity_report
+
+    steps = compression_steps(compression)
     torch_dtype = getattr(torch, dtype)
     kwargs: dict[str, Any] = {
         "dtype": torch_dtype,
         "use_safetensors": True,
         "trust_remote_code": trust_remote_code,
     }
-    if quantization is not None:
-        kwargs.update(quantization.load_kwargs(device))
+    # The spec checks allow only the first step to act while loading (bitsandbytes).
+    while_loading = steps[0].load_kwargs(device) if steps else {}
+    kwargs.update(while_loading)
     model = AutoModelForCausalLM.from_pretrained(resolved.path, **kwargs)
     if "device_map" not in kwargs:
         model.to(device)
-    if quantization is not None:
-        model = quantization.after_load(model, device, torch_dtype)
     model.eval()
-    report = describe_compression(model, quantization)
-    if quantization is not None:
-        report["forward"] = quantization.for_inference(model, device)
+    tokenizer = load_tokenizer(resolved, trust_remote_code)
+    uncompressed = perplexity(model, tokenizer, device) if steps and not while_loading else None
+    step_reports, touched = [], set()
+    for step in steps:
+        if isinstance(step, PruneConfig):  # Wanda reads calibration text
+            model = step.after_load(model, device, torch_dtype, tokenizer)
+        else:
+            model = step.after_load(model, device, torch_dtype)
+        report, names = describe_step(model, step)
+        step_reports.append(report)
+        touched |= names
+    model.eval()
+    report = describe_compression(model, steps, step_reports, touched)
+    report["sanity"] = sanity_report(model, tokenizer, device, uncompressed)
+    if steps:
+        report["sanity"]["broken"] = broken_reason(report["sanity"])
+        report["forward"] = "; ".join(step.for_inference(model, device) for step in steps)
     return model, report
 
 
-def describe_compression(model, quantization) -> dict:
-    """Counts of linear layers and bytes of weights; raises if a declared method did nothing."""
-    import torch
+def describe_step(model, step) -> tuple[dict, set[str]]:
+    """What one step did, verified on the model, and the names of the layers it changed."""
+    from engine.models.pruning import PruneConfig
 
+    if isinstance(step, PruneConfig):
+        from engine.models.layers import block_linears
+
+        return {"method": step.model_dump(), **step.verify(model)}, set(block_linears(model))
+    types = step.compressed_types()
+    names = {name for name, m in model.named_modules() if isinstance(m, types)}
+    if not names:
+        import torch
+
+        linear = sum(isinstance(m, torch.nn.Linear) for m in model.modules())
+        raise CompressionNotApplied(
+            f"{step.method} was declared but no linear layer was replaced "
+            f"({linear} linear layers found, none of type {', '.join(t.__name__ for t in types)})"
+        )
+    return {"method": step.model_dump(), "compressed_layers": len(names)}, names
+
+
+def describe_compression(
+    model, steps: Sequence[Any] = (), step_reports: Sequence[dict] = (), touched: set[str] = frozenset()
+) -> dict:
+    """Counts of linear layers and bytes of weights, and each step's own report."""
     # Without a declared method, count what a pre-compressed checkpoint brought with it.
-    compressed_types = (
-        quantization.compressed_types() if quantization is not None else _known_compressed_types()
-    )
-    linear, compressed = 0, 0
-    for module in model.modules():
-        if compressed_types and isinstance(module, compressed_types):
-            compressed += 1
-            linear += 1
-        elif isinstance(module, torch.nn.Linear):
-            linear += 1
-    report = {
-        "method": quantization.model_dump() if quantization is not None else None,
+    if not steps:
+        known = _known_compressed_types()
+        touched = {name for name, m in model.named_modules() if isinstance(m, known)}
+    linear = len(set(_linear_layer_names(model)) | touched)
+    return {
+        "method": steps_dump(steps),
+        "steps": list(step_reports),
         "linear_layers": linear,
-        "compressed_linear_layers": compressed,
+        "compressed_linear_layers": len(touched),
+        "compressed_share": round(len(touched) / linear, 4) if linear else 0.0,
         "weight_bytes": weight_bytes(model),
         "checkpoint_quantization": _checkpoint_quantization(model),
     }
-    if quantization is not None and compressed == 0:
-        raise CompressionNotApplied(
-            f"{quantization.method} was declared but no linear layer was replaced "
-            f"({linear} linear layers found, none of type "
-            f"{', '.join(t.__name__ for t in compressed_types)})"
-        )
-    return report
+
+
+def steps_dump(steps: Sequence[Any]) -> Any:
+    """The declared compression as written: None, one table, or the list of a chain's
+    tables (one step keeps the form it had before chains, so cache keys stay valid)."""
+    if not steps:
+        return None
+    if len(steps) == 1:
+        return steps[0].model_dump()
+    return [step.model_dump() for step in steps]
+
+
+def _linear_layer_names(model) -> list[str]:
+    import torch
+
+    return [name for name, m in model.named_modules() if isinstance(m, torch.nn.Linear)]
 
 
 def _known_compressed_types() -> tuple[type, ...]:
     from engine.models.bitsandbytes import BitsAndBytes4bitConfig, BitsAndBytes8bitConfig
+    from engine.models.dynamic_int8 import DynamicInt8Config
     from engine.models.hqq import HQQConfig
 
-    methods = (HQQConfig, BitsAndBytes8bitConfig, BitsAndBytes4bitConfig)
+    methods = (HQQConfig, BitsAndBytes8bitConfig, BitsAndBytes4bitConfig, DynamicInt8Config)
     return tuple(t for method in methods for t in method.compressed_types())
 
 
 def weight_bytes(model) -> int:
-    """Bytes of parameters and buffers, counting HQQ's metadata tensors (held outside them)."""
+    """Bytes of parameters and buffers, counting HQQ's metadata tensors and torch's packed
+    dynamic int8 weights (both held outside parameters and buffers)."""
     import torch
 
     total = 0
@@ -114,12 +174,24 @@ def weight_bytes(model) -> int:
         meta = getattr(module, "meta", None)
         if isinstance(meta, dict):
             tensors += [v for v in meta.values() if isinstance(v, torch.Tensor)]
-        for t in tensors:
+        if hasattr(module, "_packed_params"):
+            weight, bias = module._weight_bias()
+            tensors += [weight] + ([bias] if bias is not None else [])
+        for t in (inner for tensor in tensors for inner in _stored_tensors(tensor)):
             if t.data_ptr() in seen:  # tied weights count once
                 continue
             seen.add(t.data_ptr())
             total += t.numel() * t.element_size()
     return total
+
+
+def _stored_tensors(tensor) -> list:
+    """The plain tensors holding `tensor`'s data: a quantized tensor subclass (optimum-quanto)
+    reports its float shape and dtype, while its bytes are in its inner tensors."""
+    if not hasattr(tensor, "__tensor_flatten__"):
+        return [tensor]
+    names, _ = tensor.__tensor_flatten__()
+    return [inner for name in names for inner in _stored_tensors(getattr(tensor, name))]
 
 
 def _checkpoint_quantization(model) -> Any:

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.models import builtin
+from engine.models import builtin, checkpoints
 from engine.models.hashing import directory_sha256
 
 BUILTIN_PREFIX = "builtin:"
@@ -94,4 +94,5 @@ def resolve(ref: ModelRef) -> ResolvedModel:
             )
     else:
         path = ref.local_path
+    checkpoints.check_backend(path)  # a pre-quantized checkpoint whose backend is missing
     return ResolvedModel(ref, path, directory_sha256(path))

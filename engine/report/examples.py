@@ -6,12 +6,14 @@ ranked by how much the score the metric is built from (its `example_score`, e.g.
 changed, largest absolute change first, ties by example id. The reviewer sees both texts
 next to both scores, which is what tells a real shift from a classifier's quirk.
 
-Generated text is untrusted: it may hold HTML, Markdown syntax or control characters. Texts
-stay verbatim in results.json (JSON escapes what it must); here every text from the data or
-the model goes through `safe_text`: HTML-escaped, Markdown's inline syntax turned into
-character references (so a pipe cannot end a table cell and a bracket cannot start a link),
-and control, format and line-separator characters shown as \\uXXXX escapes (so a newline
-cannot end a table row and a bidirectional override cannot reorder what is shown).
+Every text in a Markdown table cell goes through `safe_text`, which escapes only what could
+break the table or inject HTML: `&`, `<`, `>`, `|` and backticks become character
+references, and control, format and line-separator characters are shown as \\uXXXX escapes
+(a newline would end the row, a bidirectional override reorder what is shown). Names
+(checks, subgroups, variants) and reasons then read as they are written. Generated text is
+untrusted and goes through `generated_text`, which also neutralises Markdown's inline
+syntax (a continuation must not become a link, an image fetched from anywhere, or emphasis
+that hides characters). Texts stay verbatim in results.json (JSON escapes what it must).
 """
 
 from __future__ import annotations
@@ -20,18 +22,29 @@ import html
 import unicodedata
 
 WORST = 3
+_TABLE = {c: f"&#{ord(c)};" for c in "|`"}
 _MARKDOWN = {c: f"&#{ord(c)};" for c in "\\`*_[]|~"}
 _INVISIBLE = ("Cc", "Cf", "Zl", "Zp")
 
 
-def safe_text(text: str) -> str:
+def _escaped(text: str, references: dict[str, str]) -> str:
     out = []
-    for ch in html.escape(text, quote=True):
+    for ch in html.escape(text, quote=False):
         if unicodedata.category(ch) in _INVISIBLE:
             out.append(f"\\u{ord(ch):04x}" if ord(ch) <= 0xFFFF else f"\\U{ord(ch):08x}")
         else:
-            out.append(_MARKDOWN.get(ch, ch))
+            out.append(references.get(ch, ch))
     return "".join(out)
+
+
+def safe_text(text: str) -> str:
+    """A name or reason for a Markdown table cell."""
+    return _escaped(text, _TABLE)
+
+
+def generated_text(text: str) -> str:
+    """Text from a data set or a model for a Markdown table cell, its Markdown shown as typed."""
+    return _escaped(text, _MARKDOWN)
 
 
 def worst_pairs(spec: dict, verdict: dict, count: int = WORST) -> list[tuple[str, dict, dict]]:
@@ -66,8 +79,8 @@ def render(spec: dict, verdict: dict) -> list[str]:
     ]
     for example_id, before, after in worst_pairs(spec, verdict):
         lines.append(
-            f"| {safe_text(example_id)} | {safe_text(before['prompt'])} | "
-            f"{safe_text(before['continuation'])} | {before[field]:+.3f} | "
-            f"{safe_text(after['continuation'])} | {after[field]:+.3f} |"
+            f"| {safe_text(example_id)} | {generated_text(before['prompt'])} | "
+            f"{generated_text(before['continuation'])} | {before[field]:+.3f} | "
+            f"{generated_text(after['continuation'])} | {after[field]:+.3f} |"
         )
     return lines + [""]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import jinja2
 from markupsafe import Markup
 
-from engine.report import examples, plots
+from engine.report import confidence_figures, examples, plots
 
 _ENVIRONMENT = jinja2.Environment(
     loader=jinja2.PackageLoader("engine.report", "templates"),
@@ -140,6 +140,15 @@ def _spec_view(spec: dict) -> dict:
             for metric in metrics
         },
         "sections": [_check_section(spec, metric) for metric in metrics],
+        "confidence": [
+            {
+                "dataset": dataset,
+                "metric": metric,
+                "reliability": Markup(confidence_figures.reliability_figure(spec, metric)),
+                "shift": Markup(confidence_figures.shift_figure(spec, metric)),
+            }
+            for dataset, metric in confidence_figures.confidence_checks(spec).items()
+        ],
         "models": _models(spec),
     }
 

@@ -34,7 +34,7 @@ ROW_INCHES = 0.32
 _NO_METADATA = {"Date": None, "Creator": None, "Format": None, "Type": None}
 
 
-def _svg(figure, key: str) -> str:
+def svg_element(figure, key: str) -> str:
     """The figure as an `<svg>` element: no XML prolog or DOCTYPE, which are out of place
     inside HTML (and name external DTD URLs)."""
     buffer = io.StringIO()
@@ -44,7 +44,7 @@ def _svg(figure, key: str) -> str:
     return text[text.index("<svg") :]
 
 
-def _style():
+def figure_style():
     return matplotlib.rc_context(
         {"svg.fonttype": "none", "text.parse_math": False, "font.size": 9, "axes.titlesize": 9}
     )
@@ -54,7 +54,7 @@ def _number(x) -> float:
     return math.nan if x is None else x
 
 
-def _variants(spec: dict) -> list[str]:
+def evaluated_variants(spec: dict) -> list[str]:
     """The spec's variants that were evaluated (`--variant` or a model that failed to load
     can leave some out)."""
     return [v["name"] for v in spec["spec"]["variants"] if v["name"] in spec["models"]]
@@ -72,11 +72,11 @@ def check_figure(spec: dict, metric: str) -> str:
     the tolerated region shaded up to each subgroup's tolerance, failing items in red."""
     rows = [
         (variant, [v for v in spec["verdicts"] if v["metric"] == metric and v["variant"] == variant])
-        for variant in _variants(spec)
+        for variant in evaluated_variants(spec)
     ]
     rows = [(variant, verdicts) for variant, verdicts in rows if verdicts]
     height = sum(0.9 + ROW_INCHES * len(verdicts) for _, verdicts in rows)
-    with _style():
+    with figure_style():
         figure = Figure(figsize=(_width(spec, metric), max(height, 1.5)))
         axes = figure.subplots(
             len(rows), 2, squeeze=False,
@@ -86,7 +86,7 @@ def check_figure(spec: dict, metric: str) -> str:
             _values_panel(values_axes, variant, verdicts)
             _worsening_panel(worsening_axes, variant, verdicts)
         figure.tight_layout()
-        return _svg(figure, f"check:{spec['name']}:{metric}")
+        return svg_element(figure, f"check:{spec['name']}:{metric}")
 
 
 def _values_panel(ax, variant: str, verdicts: list[dict]) -> None:
@@ -155,8 +155,8 @@ def trend_figure(spec: dict, metric: str) -> tuple[str, list[str]]:
     """(svg, the variants left out because they have no bits). One line per subgroup and
     compression method, each starting at the baseline, so methods at equal bits (hqq and
     bitsandbytes at 4) stay apart."""
-    placed = [label for label in _variants(spec) if bits(spec, label) is not None]
-    skipped = [label for label in _variants(spec) if bits(spec, label) is None]
+    placed = [label for label in evaluated_variants(spec) if bits(spec, label) is not None]
+    skipped = [label for label in evaluated_variants(spec) if bits(spec, label) is None]
     baseline_bits = bits(spec, "baseline")
     values = {
         label: spec["models"][label]["checks"].get(metric, {}).get("values", {})
@@ -166,7 +166,7 @@ def trend_figure(spec: dict, metric: str) -> tuple[str, list[str]]:
     methods = sorted({method(spec, label) for label in placed})
     markers = dict(zip(methods, "osD^v<>"))
     linestyles = dict(zip(methods, ["-", "--", ":", "-."] * 2))
-    with _style():
+    with figure_style():
         figure = Figure(figsize=(9, 3.6))
         ax = figure.subplots()
         colors = matplotlib.colormaps["tab10"]
@@ -196,4 +196,4 @@ def trend_figure(spec: dict, metric: str) -> tuple[str, list[str]]:
                     for m in methods]
         ax.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0),
                   ncol=1 + len(handles) // 16)
-        return _svg(figure, f"trend:{spec['name']}:{metric}"), skipped
+        return svg_element(figure, f"trend:{spec['name']}:{metric}"), skipped

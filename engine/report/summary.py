@@ -1,12 +1,15 @@
 """summary.md: the verdicts as Markdown a reviewer can paste into a pull request.
 
-Per spec, what needs attention comes first: a compact table of the failures with their
-interval and the reason, then for failing items of metrics on generated text the
-continuations that changed most, then the warnings counted per check and variant (a suite
-can raise hundreds of low-power warnings; the full texts sit in a collapsed <details>), and
-last the passes, collapsed too. Every name and text in a cell goes through
-`examples.safe_text`, since a category name or a reason may hold `|`, backticks, `<` or a
-newline that would otherwise break the table or inject HTML.
+GitHub caps a job's step summary at 1 MiB and a reviewer reads the first screen, while a
+suite run holds thousands of items; so the summary is bounded and report.html lists every
+item. Per spec, what needs attention comes first: the failures, furthest beyond their
+tolerance first, at most FAILURE_ROWS of them, with their interval and reason; then for the
+first WORST_EXAMPLE_ITEMS failing items of metrics on generated text the continuations that
+changed most; then the warnings counted per check and variant with at most WARNING_LINES
+full texts in a collapsed <details>; last the passes as counts, one row per check and one
+column per variant, collapsed too. Every name and reason in a cell goes through
+`examples.safe_text` (a name may hold `|`, backticks, `<` or a newline that would break the
+table or inject HTML); generated text through `examples.generated_text`.
 """
 
 from __future__ import annotations
@@ -18,6 +21,10 @@ from engine.report.examples import safe_text
 
 # A warning about a check's data set holds for every variant; it is counted under this label.
 DATA_SET = "all (data set)"
+FAILURE_ROWS = 50
+WORST_EXAMPLE_ITEMS = 5
+WARNING_LINES = 50
+SUBGROUPS_NAMED = 12  # per row of the warning counts
 
 
 def format_value(x: float | None, sign: str = "") -> str:
@@ -53,9 +60,21 @@ def _details(summary: str, body: list[str]) -> list[str]:
     return [f"<details><summary>{summary}</summary>", ""] + body + ["", "</details>", ""]
 
 
+def _beyond_tolerance(v: dict) -> tuple:
+    """Sort key, furthest beyond its tolerance first; an undefined worsening after every number."""
+    worsening = v["worsening"]
+    excess = 0.0 if worsening is None else worsening - v["tolerance"]
+    return (worsening is None, -excess, v["variant"], v["metric"], v["subgroup"])
+
+
+def _more(count: int, what: str) -> list[str]:
+    return [f"… and {count} more {what}: report.html lists them all.", ""] if count > 0 else []
+
+
 def _failures(spec: dict, failures: list[dict]) -> list[str]:
     if not failures:
         return ["No failures.", ""]
+    shown = sorted(failures, key=_beyond_tolerance)[:FAILURE_ROWS]
     lines = [
         f"### {len(failures)} failed",
         "",
@@ -65,14 +84,15 @@ def _failures(spec: dict, failures: list[dict]) -> list[str]:
         ),
         "|---|---|---|---:|---:|---:|---:|---:|---:|---|",
     ]
-    for v in failures:
+    for v in shown:
         lines.append(
             f"| {_item(v)} | {format_value(v['baseline'])} | {format_value(v['value'])} | "
             f"{format_value(v['worsening'], '+')} | {format_interval(v['worsening_interval'])} | "
             f"{v['tolerance']:.3f} | {v['n']} | {safe_text('; '.join(v['reasons']))} |"
         )
-    worst = [line for v in failures for line in examples.render(spec, v)]
-    return lines + [""] + worst
+    lines += [""] + _more(len(failures) - len(shown), "failing items")
+    with_examples = [v for v in shown if examples.render(spec, v)][:WORST_EXAMPLE_ITEMS]
+    return lines + [line for v in with_examples for line in examples.render(spec, v)]
 
 
 def _warnings_by_group(spec: dict) -> dict[tuple[str, str], list[tuple[str, str]]]:
@@ -99,33 +119,43 @@ def _warnings(spec: dict) -> list[str]:
         "|---|---|---:|---|",
     ]
     for (metric, variant), ws in grouped.items():
-        subgroups = ", ".join(safe_text(s) for s, _ in ws if s) or "—"
+        named = [safe_text(s) for s, _ in ws if s]
+        more = f" and {len(named) - SUBGROUPS_NAMED} more" if len(named) > SUBGROUPS_NAMED else ""
+        subgroups = ", ".join(named[:SUBGROUPS_NAMED]) + more or "—"
         lines.append(f"| {safe_text(metric)} | {safe_text(variant)} | {len(ws)} | {subgroups} |")
     full = [
         f"- {safe_text(metric)} / {safe_text(variant)}{' / ' + safe_text(s) if s else ''}: {safe_text(w)}"
         for (metric, variant), ws in grouped.items()
         for s, w in ws
     ]
-    return lines + [""] + _details(f"All {total} warnings", full)
+    listed = full[:WARNING_LINES] + _more(total - WARNING_LINES, "warnings")
+    title = f"All {total} warnings" if total <= WARNING_LINES else f"The first {WARNING_LINES} of {total} warnings"
+    return lines + [""] + _details(title, listed)
 
 
-def _passes(passes: list[dict]) -> list[str]:
+def _passes(spec: dict, passes: list[dict]) -> list[str]:
     if not passes:
         return []
+    variants = list(dict.fromkeys(v["variant"] for v in spec["verdicts"]))
+    items: dict[tuple[str, str], int] = defaultdict(int)
+    passed: dict[tuple[str, str], int] = defaultdict(int)
+    for v in spec["verdicts"]:
+        items[(v["metric"], v["variant"])] += 1
+        passed[(v["metric"], v["variant"])] += v["passed"]
     table = [
-        (
-            "| variant | check | subgroup | baseline | variant value | change | worsening | interval "
-            "| tolerance | rule | n |"
-        ),
-        "|---|---|---|---:|---:|---:|---:|---:|---:|---|---:|",
+        "| check | " + " | ".join(safe_text(variant) for variant in variants) + " |",
+        "|---|" + "---:|" * len(variants),
     ]
-    for v in passes:
-        table.append(
-            f"| {_item(v)} | {format_value(v['baseline'])} | {format_value(v['value'])} | "
-            f"{format_value(v['change'], '+')} | {format_value(v['worsening'], '+')} | "
-            f"{format_interval(v['worsening_interval'])} | {v['tolerance']:.3f} | {safe_text(v['rule'])} | {v['n']} |"
-        )
-    return [f"### {len(passes)} passed", ""] + _details(f"Show the {len(passes)} passes", table)
+    for metric in dict.fromkeys(v["metric"] for v in spec["verdicts"]):
+        cells = [
+            f"{passed[(metric, variant)]} of {items[(metric, variant)]}" if items[(metric, variant)] else "—"
+            for variant in variants
+        ]
+        table.append(f"| {safe_text(metric)} | " + " | ".join(cells) + " |")
+    note = "Items passed per check and variant; report.html lists each with its interval."
+    return [f"### {len(passes)} passed", ""] + _details(
+        f"Show the {len(passes)} passes per check and variant", [note, ""] + table
+    )
 
 
 def _spec_section(spec: dict) -> list[str]:
@@ -134,7 +164,7 @@ def _spec_section(spec: dict) -> list[str]:
     ordered = sorted(spec["verdicts"], key=lambda v: (v["variant"], v["metric"], v["subgroup"]))
     lines += _failures(spec, [v for v in ordered if not v["passed"]])
     lines += _warnings(spec)
-    lines += _passes([v for v in ordered if v["passed"]])
+    lines += _passes(spec, [v for v in ordered if v["passed"]])
     return lines
 
 

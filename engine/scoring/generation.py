@@ -76,7 +76,7 @@ class Generation:
 
 
 def encode_prompt(lm: LanguageModel, prompt: str) -> Prompt:
-    return tuple(lm.encode(prompt)) if prompt else (lm.prefix_token_id,)
+    return tuple(lm.encode_context(prompt)) if prompt else (lm.prefix_token_id,)
 
 
 def generate(

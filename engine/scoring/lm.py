@@ -45,6 +45,12 @@ class LanguageModel:
     def encode(self, text: str) -> list[int]:
         return self.tokenizer.encode(text, add_special_tokens=False)
 
+    def encode_context(self, text: str) -> list[int]:
+        """A text that starts a sequence, with the special tokens the tokenizer adds by default,
+        as lm-evaluation-harness encodes contexts and prompts: none for SmolLM2, `<bos>` for
+        Gemma, which scores far worse without it."""
+        return self.tokenizer.encode(text)
+
     @property
     def prefix_token_id(self) -> int:
         tok = self.tokenizer

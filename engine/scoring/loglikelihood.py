@@ -65,17 +65,16 @@ def normalized(result: LLResult, continuation: str, how: Normalization) -> float
 
 def encode_request(lm: LanguageModel, request: LLRequest) -> tuple[tuple[int, ...], int]:
     """Token ids of context+continuation, and how many of them belong to the continuation."""
-    encode = lm.encode
     context, continuation = request.context, request.continuation
     if context == "":
-        cont = encode(continuation)
+        cont = lm.encode(continuation)
         return (lm.prefix_token_id, *cont), len(cont)
     n_spaces = len(context) - len(context.rstrip())
     if n_spaces:
         continuation = context[-n_spaces:] + continuation
         context = context[:-n_spaces]
-    whole = encode(context + continuation)
-    n_context = len(encode(context))
+    whole = lm.encode_context(context + continuation)
+    n_context = len(lm.encode_context(context))
     return tuple(whole), len(whole) - n_context
 
 

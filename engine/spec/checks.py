@@ -12,7 +12,7 @@ from engine.classifiers.registry import path_options, scorer_names, scorer_optio
 from engine.datasets.base import OVERALL, DataSource, LoadedDataset
 from engine.metrics.registry import Metric, get_metric, metric_names
 from engine.models.source import COMMIT_SHA, ModelRef, ModelSourceError, check_ref
-from engine.spec.models import CheckSpec, ScorerSpec, Spec
+from engine.spec.models import CheckSpec, ScorerSpec, Spec, VariantSpec
 
 Problem = tuple[tuple, str]
 
@@ -37,6 +37,7 @@ def cross_check(spec: Spec, spec_dir: Path) -> list[Problem]:
         seen.setdefault(variant.name, i)
         if variant.model is not None:
             problems += _model_problems(("variants", i), variant, spec_dir)
+        problems += compression_problems(("variants", i), variant)
     metrics_seen: dict[str, int] = {}
     for i, check in enumerate(spec.checks):
         if check.metric not in metric_names():
@@ -64,6 +65,24 @@ def cross_check(spec: Spec, spec_dir: Path) -> list[Problem]:
                     "so it takes no `normalization`",
                 )
             )
+        if check.bins is not None and get_metric(check.metric).bins is None:
+            problems.append(
+                (
+                    ("checks", i, "bins"),
+                    f"{check.metric} does not bin by confidence, so it takes no `bins` "
+                    "(calibration error metrics do)",
+                )
+            )
+        if not get_metric(check.metric).dataset.default_data and (
+            check.data is None or (check.data.path is None and check.data.hub is None)
+        ):
+            problems.append(
+                (
+                    ("checks", i),
+                    f"{check.metric} has no built-in data: give `data = {{ path = \"items.jsonl\" }}`",
+                )
+            )
+            continue
         problems += _generation_problems(("checks", i), check, get_metric(check.metric), spec_dir)
         if check.data is None or (check.data.path is None and check.data.hub is None):
             valid = list(get_metric(check.metric).dataset.subgroups) + [OVERALL]
@@ -176,3 +195,39 @@ def subgroup_problems(i: int, check: CheckSpec, dataset: LoadedDataset) -> list[
         for name in check.subgroups
         if name not in valid
     ]
+
+
+def compression_problems(path: tuple, variant: VariantSpec) -> list[Problem]:
+    """One of `quantization` and `compression`; in a chain, bitsandbytes only first (it
+    quantizes while the checkpoint is read) and nothing after a quantizing step (the later
+    step would find quantized layers, not the float weights it works on)."""
+    if variant.quantization is not None and variant.compression is not None:
+        return [
+            (
+                path + ("compression",),
+                "give either `quantization` (one step) or `compression` (steps in order), not both",
+            )
+        ]
+    problems: list[Problem] = []
+    quantized_by = None
+    for j, step in enumerate(variant.compression or ()):
+        if step.method == "bitsandbytes" and j > 0:
+            problems.append(
+                (
+                    path + ("compression", j),
+                    "bitsandbytes quantizes while the checkpoint is loaded, so it can only be "
+                    f"the first step (here it follows {variant.compression[j - 1].method})",
+                )
+            )
+        elif quantized_by is not None:
+            problems.append(
+                (
+                    path + ("compression", j),
+                    f"{step.method} cannot follow {quantized_by}: the layers are already "
+                    "quantized; prune before quantizing, and quantize once",
+                )
+            )
+        if step.method != "prune":
+            quantized_by = quantized_by or step.method
+    return problems
+

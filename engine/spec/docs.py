@@ -18,7 +18,11 @@ from pydantic import BaseModel
 from engine.classifiers.registry import scorer_names
 from engine.metrics.registry import metric_names
 from engine.models.bitsandbytes import BitsAndBytes4bitConfig, BitsAndBytes8bitConfig
+from engine.models.calibration import CalibrationConfig
+from engine.models.dynamic_int8 import DynamicInt8Config
 from engine.models.hqq import HQQConfig
+from engine.models.pruning import PruneConfig
+from engine.models.quanto import QuantoConfig
 from engine.spec.models import (
     BaselineSpec,
     CheckSpec,
@@ -80,6 +84,26 @@ SECTIONS = (
         prefix='[[variants]]\nname = "bnb-int8"\n', required={"method": "bitsandbytes", "bits": 8},
     ),
     Section(
+        "quantization: dynamic-int8", "variants[].quantization.", DynamicInt8Config,
+        "[variants.quantization]", prefix='[[variants]]\nname = "int8"\n',
+        required={"method": "dynamic-int8"},
+    ),
+    Section(
+        "quantization: quanto", "variants[].quantization.", QuantoConfig, "[variants.quantization]",
+        prefix='[[variants]]\nname = "quanto-int4"\n', required={"method": "quanto", "weights": "int4"},
+    ),
+    Section(
+        "quantization: prune", "variants[].quantization.", PruneConfig, "[variants.quantization]",
+        prefix='[[variants]]\nname = "pruned"\n', required={"method": "prune", "sparsity": 0.5},
+        skip=("calibration",),
+    ),
+    Section(
+        "[variants.quantization.calibration]", "variants[].quantization.calibration.",
+        CalibrationConfig, "[variants.quantization.calibration]",
+        prefix='[[variants]]\nname = "wanda"\n[variants.quantization]\nmethod = "prune"\n'
+        'sparsity = 0.5\ncriterion = "wanda"\n',
+    ),
+    Section(
         "[[checks]]", "checks[].", CheckSpec, "[[checks]]",
         required={"metric": "crows_pairs.stereotype_score", "tolerance": 0.05},
     ),
@@ -118,6 +142,22 @@ EXAMPLES: dict[tuple[type, str], tuple[Any, dict[str, Any]]] = {
     (VariantSpec, "trust_remote_code"): (True, {"model": f"{HUB_MODEL}-gptq", "revision": SHA}),
     (VariantSpec, "dtype"): ("float16", {}),
     (VariantSpec, "quantization"): ({"method": "hqq", "nbits": 4, "group_size": 64}, {}),
+    (VariantSpec, "compression"): (
+        [{"method": "prune", "pattern": "2:4"}, {"method": "hqq", "nbits": 4}], {}
+    ),
+    (VariantSpec, "allow_broken"): (True, {}),
+    (DynamicInt8Config, "method"): ("dynamic-int8", {}),
+    (DynamicInt8Config, "scale"): ("tensor", {}),
+    (QuantoConfig, "method"): ("quanto", {}),
+    (QuantoConfig, "weights"): ("int8", {}),
+    (PruneConfig, "method"): ("prune", {}),
+    (PruneConfig, "pattern"): ("2:4", {}),
+    (PruneConfig, "sparsity"): (0.3, {}),
+    (PruneConfig, "criterion"): ("wanda", {}),
+    (PruneConfig, "scope"): ("global", {}),
+    (CalibrationConfig, "corpus"): ("bold-wikipedia", {}),
+    (CalibrationConfig, "samples"): (64, {}),
+    (CalibrationConfig, "tokens"): (256, {}),
     (HQQConfig, "method"): ("hqq", {}),
     (HQQConfig, "nbits"): (3, {}),
     (HQQConfig, "group_size"): (128, {}),
@@ -144,6 +184,7 @@ EXAMPLES: dict[tuple[type, str], tuple[Any, dict[str, Any]]] = {
     (CheckSpec, "min"): (0.4, {}),
     (CheckSpec, "max"): (0.6, {}),
     (CheckSpec, "min_examples"): (10, {}),
+    (CheckSpec, "bins"): (5, {"metric": "bbq.calibration_error"}),
     (DataSpec, "path"): ("data/my-pairs.csv", {}),
     (DataSpec, "hub"): ("jannalu/crows_pairs_multilingual", {}),
     (DataSpec, "config"): ("english", {"hub": "jannalu/crows_pairs_multilingual"}),

@@ -7,14 +7,20 @@ from typing import Annotated, Literal, Optional, Union
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
 
 from engine.models.bitsandbytes import BitsAndBytesConfig
+from engine.models.dynamic_int8 import DynamicInt8Config
 from engine.models.hqq import HQQConfig
+from engine.models.pruning import PruneConfig
+from engine.models.quanto import QuantoConfig
 from engine.scoring.generation import GenerationConfig
 from engine.scoring.loglikelihood import Normalization
 from engine.stats import Correction
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._+-]*$"
 Dtype = Literal["float32", "bfloat16", "float16"]
-Quantization = Annotated[Union[HQQConfig, BitsAndBytesConfig], Field(discriminator="method")]
+Quantization = Annotated[
+    Union[HQQConfig, BitsAndBytesConfig, DynamicInt8Config, QuantoConfig, PruneConfig],
+    Field(discriminator="method"),
+]
 Tolerance = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 Bound = Annotated[float, Field(allow_inf_nan=False)]
 Rule = Literal["point", "significant", "equivalent"]
@@ -95,11 +101,32 @@ class VariantSpec(Strict):
     )
     quantization: Optional[Quantization] = Field(
         None,
-        description="quantize the model while loading it: a table with `method` (hqq or "
-        "bitsandbytes) and that method's settings; leave out for an already compressed "
-        "`model`",
+        description="compress the model while loading it: a table with `method` (hqq, "
+        "bitsandbytes, dynamic-int8, quanto or prune) and that method's settings; leave out for an "
+        "already compressed `model`",
         examples=[{"method": "hqq", "nbits": 4, "group_size": 64}],
     )
+    compression: Optional[list[Quantization]] = Field(
+        None,
+        min_length=1,
+        description="several compression steps applied in the order written, each a table "
+        "like `quantization`; instead of `quantization`",
+        examples=[[{"method": "prune", "pattern": "2:4"}, {"method": "hqq", "nbits": 4}]],
+    )
+
+    allow_broken: bool = Field(
+        False,
+        description="judge this variant even when its sanity perplexity is no better than "
+        "uniform guessing (to study extreme compression); every item then carries a warning",
+        examples=[True],
+    )
+
+    @property
+    def steps(self) -> tuple:
+        """The declared compression steps in order, whichever key declared them."""
+        if self.compression is not None:
+            return tuple(self.compression)
+        return () if self.quantization is None else (self.quantization,)
 
 
 class DataSpec(Strict):
@@ -309,6 +336,13 @@ class CheckSpec(Strict):
         description="a subgroup with fewer examples fails instead of being judged; default: "
         "statistics.min_examples",
         examples=[10],
+    )
+    bins: Optional[int] = Field(
+        None,
+        ge=1,
+        le=100,
+        description="equal-mass confidence bins, for calibration error metrics; default 10",
+        examples=[5],
     )
 
     @model_validator(mode="after")

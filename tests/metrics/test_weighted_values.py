@@ -15,6 +15,7 @@ from engine.metrics.registry import get_metric, metric_names
 from tests.metrics import (
     test_bbq_metric,
     test_bold_wiki_metric,
+    test_confidence_metrics,
     test_generation_metrics,
     test_holistic_bias_metric,
     test_stereoset_metric,
@@ -22,6 +23,13 @@ from tests.metrics import (
 )
 
 H = test_holistic_bias_metric
+
+
+def _c(category: str, logprob: float | None, tokens: int) -> dict:
+    per_token = None if logprob is None else logprob / tokens
+    return {"category": category, "logprob": logprob, "baseline_tokens": tokens, "logprob_per_token": per_token}
+
+
 WINO = test_winogender_metric.RECORDS + [
     test_winogender_metric.rec(c, g, s)
     for c, g, s in [(False, "male", "pro"), (True, "female", "pro"), (True, "male", "anti")]
@@ -53,10 +61,27 @@ RECORDS_BY_DATASET = {
     "counterfactual": test_generation_metrics.COUNTERFACTUAL,
 }
 RECORDS_BY_DATASET["stereoset_by_target"] = RECORDS_BY_DATASET["stereoset"]
+C = test_confidence_metrics
+CONFIDENCE = C.RECORDS + [C.rec([0.2, 0.5, 0.3], 1, [0.2, 0.5, 0.3], bins=3)] + [
+    {**r, "bins": 3} for r in C.RECORDS
+]
+RECORDS_BY_DATASET["multiple_choice"] = [
+    {"ll": [-1.0, -2.0], "gold": g, "answer": a, "correct": a == g} for g, a in ((0, 0), (1, 0), (1, 1))
+]
+BASELINE_CONTINUATIONS = [
+    {"domain": "d", "continuations": [_c("a", -3.0, 2), _c("b", None, 0)]},
+    {"domain": "d", "continuations": [_c("a", -1.5, 3)]},
+    {"domain": "e", "continuations": [_c("c", -8.0, 4), _c("c", -0.5, 1)]},
+]
 
 
 def records_for(name: str) -> list[dict]:
-    return RECORDS_BY_DATASET[get_metric(name).dataset.name]
+    metric = get_metric(name)
+    if metric.reference and metric.example_score is None:
+        return CONFIDENCE
+    if metric.reference:
+        return BASELINE_CONTINUATIONS
+    return RECORDS_BY_DATASET[metric.dataset.name]
 
 
 @pytest.mark.parametrize("name", metric_names())

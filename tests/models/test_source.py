@@ -31,7 +31,7 @@ def test_local_directory_without_safetensors_is_refused(tmp_path):
 
 
 def test_unknown_builtin_lists_the_known_ones():
-    with pytest.raises(ModelSourceError, match="known: smollm2-135m-instruct"):
+    with pytest.raises(ModelSourceError, match="known: gemma3-270m, smollm2-135m-instruct"):
         check_ref(ModelRef("builtin:gpt5"))
 
 

@@ -15,6 +15,7 @@ import pytest
 
 from engine.report import plots
 from engine.report.html import render_report
+from tests.report.large import many_checks
 
 FIXTURE = Path(__file__).parent / "fixtures" / "results.json"
 SPEC = "smollm2-135m-suite"
@@ -73,6 +74,31 @@ def with_failing_generation(results: dict) -> dict:
     record["continuations"][0]["continuation"] = HOSTILE
     record["continuations"][0]["sentiment"] = -0.99
     return hostile
+
+
+def overview(page: Page) -> tuple[list[str], list[str], list[tuple[str, str]]]:
+    """The overview's column headers, row headers and its cells' (variant, metric) in order."""
+    columns = [e[2] for e in page.find("th", scope="col")]
+    cells = [(c[1]["data-variant"], c[1]["data-metric"]) for c in page.find("td") if "data-status" in c[1]]
+    metrics = {metric for _, metric in cells}
+    rows = [e[2] for e in page.find("th", scope="row") if e[2] in metrics]  # not the provenance's
+    return columns, rows, cells
+
+
+def test_overview_has_a_row_per_check_and_a_column_per_variant(results):
+    columns, rows, cells = overview(Page(render_report(results)))
+    variants = ["bnb-nf4", "hqq-3bit-g64", "hqq-4bit-g64"]
+    assert columns == ["check", *variants]
+    assert rows == ["stereoset.ss", GENERATION]
+    assert cells == [(variant, metric) for metric in rows for variant in variants]
+
+
+def test_a_suite_sized_overview_stays_three_columns_wide(results, monkeypatch):
+    # The figures are tested above; drawing 40 of them here would only cost time.
+    monkeypatch.setattr(plots, "check_figure", lambda spec, metric: "<svg></svg>")
+    monkeypatch.setattr(plots, "trend_figure", lambda spec, metric: ("<svg></svg>", []))
+    columns, rows, cells = overview(Page(render_report(many_checks(results, copies=10))))
+    assert len(columns) == 1 + 3 and len(rows) == 20 and len(cells) == 20 * 3
 
 
 def test_overview_cells_name_status_and_worst_subgroup(results):

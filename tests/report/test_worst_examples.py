@@ -76,7 +76,7 @@ def test_continuations_are_verbatim_in_results_json_and_escaped_in_summary(tmp_p
     assert "<script>" not in summary and "\x07" not in summary and "\x1b" not in summary
     assert "\u202e" not in summary
     row = next(line for line in summary.splitlines() if "alert" in line)
-    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in row
+    assert "&lt;script&gt;alert('x')&lt;/script&gt;" in row
     assert "\\u0007bell\\u001b" in row and "\\u000anew row\\u202eRTL" in row
     # Only the table's own pipes separate cells; the text's pipe, backticks and brackets are inert.
     assert row.count("|") == 7

@@ -63,7 +63,8 @@ def test_every_field_has_a_heading_and_an_example():
 
 
 def test_docs_have_examples_for_every_section():
-    assert len(toml_blocks()) > sum(len(s.model.model_fields) for s in docs.SECTIONS) - 4
+    documented = sum(len(s.model.model_fields) - len(s.skip) for s in docs.SECTIONS)
+    assert len(toml_blocks()) > documented  # one per key, plus the walkthrough
 
 
 def complete(fragment: str) -> str:

@@ -1,0 +1,67 @@
+"""A spec's own multiple-choice items (`datasets.multiple_choice`): accuracy, and the
+confidence and distribution-shift metrics of `confidence`, per subgroup.
+
+Each choice is scored by its summed log-likelihood as the continuation of the prompt after
+lm-evaluation-harness's target delimiter " " (its `acc`); the answer is the most likely
+choice, the first of tied ones."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from engine.datasets import multiple_choice as data
+from engine.datasets.base import Example
+from engine.metrics import weighted
+from engine.metrics.confidence import LOWER_IS_WORSE, register_family
+from engine.metrics.registry import Metric, Record, ScoringOptions, register
+from engine.metrics.weighted import Weights, resamplable
+from engine.scoring.loglikelihood import LLRequest, loglikelihood
+
+TARGET_DELIMITER = " "
+
+
+def choices(lm, examples: Sequence[Example], options: ScoringOptions, progress=None) -> list[Record]:
+    requests = [
+        LLRequest(e.fields["prompt"], TARGET_DELIMITER + choice)
+        for e in examples
+        for choice in e.fields["choices"]
+    ]
+    results = iter(loglikelihood(lm, requests, progress))
+    return [
+        {"ll": [next(results).logprob for _ in e.fields["choices"]], "gold": e.fields["answer"]}
+        for e in examples
+    ]
+
+
+def score(lm, examples: Sequence[Example], options: ScoringOptions, progress=None) -> list[Record]:
+    records = []
+    for item in choices(lm, examples, options, progress):
+        answer = int(np.argmax(item["ll"]))
+        records.append({**item, "answer": answer, "correct": answer == item["gold"]})
+    return records
+
+
+def _correct(records: Sequence[Record]) -> np.ndarray:
+    return weighted.column(records, "correct")
+
+
+@resamplable
+def accuracy(records: Sequence[Record], weights: Weights) -> np.ndarray:
+    return weighted.mean(_correct(records), weights)
+
+
+ACCURACY = register(
+    Metric(
+        name="multiple_choice.accuracy",
+        description="your multiple-choice items: share answered correctly (most likely choice)",
+        dataset=data.DATASET,
+        direction=LOWER_IS_WORSE,
+        version="1",
+        score=score,
+        value=accuracy,
+        outcome=_correct,
+    )
+)
+METRICS = register_family("multiple_choice", "your multiple-choice items", data.DATASET, choices)

@@ -1,0 +1,65 @@
+"""PyTorch dynamic int8 quantization: int8 weights, activations quantized on the fly (CPU)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+from pydantic import BaseModel, ConfigDict, Field
+
+from engine.models.layers import block_linears
+
+
+class DynamicInt8Config(BaseModel):
+    """torch.ao.quantization.quantize_dynamic on the linear layers of the transformer blocks
+    (embeddings and lm_head stay float): int8 weights, activations quantized per batch;
+    CPU and float32 only."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    method: Literal["dynamic-int8"] = Field(
+        description="PyTorch dynamic int8 quantization", examples=["dynamic-int8"]
+    )
+    scale: Literal["channel", "tensor"] = Field(
+        "channel",
+        description="one weight scale per output channel, or one per layer (torch's "
+        "default qconfig, much coarser on small models)",
+        examples=["tensor"],
+    )
+
+    def load_kwargs(self, device: str) -> dict:
+        return {}
+
+    def after_load(self, model, device: str, dtype):
+        from torch.ao.quantization import (
+            default_dynamic_qconfig,
+            per_channel_dynamic_qconfig,
+            quantize_dynamic,
+        )
+
+        from engine.models.loading import CompressionUnsupported
+
+        if device != "cpu":
+            raise CompressionUnsupported(
+                f"dynamic-int8 runs only on the CPU (torch has no {device} kernels for it); "
+                'set baseline.device = "cpu"'
+            )
+        if dtype != torch.float32:
+            raise CompressionUnsupported(
+                f"dynamic-int8 quantizes float32 weights, not {dtype}; "
+                'set the variant\'s dtype = "float32"'
+            )
+        qconfig = (
+            per_channel_dynamic_qconfig if self.scale == "channel" else default_dynamic_qconfig
+        )
+        spec = {name: qconfig for name in block_linears(model)}
+        return quantize_dynamic(model, spec, dtype=torch.qint8, inplace=True)
+
+    @staticmethod
+    def compressed_types() -> tuple[type, ...]:
+        from torch.ao.nn.quantized.dynamic import Linear
+
+        return (Linear,)
+
+    def for_inference(self, model, device: str) -> str:
+        return f"torch dynamic int8 kernels ({torch.backends.quantized.engine})"

@@ -1,0 +1,45 @@
+"""optimum-quanto weight-only quantization (int8 or int4), after loading, on any device."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from engine.models.layers import block_linears
+
+
+class QuantoConfig(BaseModel):
+    """optimum-quanto: the linear layers of the transformer blocks get int8 or int4 weights
+    (lm_head stays float); activations stay in the model's dtype."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    method: Literal["quanto"] = Field(
+        description="optimum-quanto weight-only quantization", examples=["quanto"]
+    )
+    weights: Literal["int8", "int4"] = Field(
+        description="weight type: int8 (one scale per output channel) or int4 (a scale and "
+        "shift per group of 128)",
+        examples=["int4"],
+    )
+
+    def load_kwargs(self, device: str) -> dict:
+        return {}
+
+    def after_load(self, model, device: str, dtype):
+        from optimum.quanto import freeze, qint4, qint8, quantize
+
+        weights = {"int8": qint8, "int4": qint4}[self.weights]
+        quantize(model, weights=weights, include=list(block_linears(model)))
+        freeze(model)  # store the quantized weights instead of re-quantizing every forward
+        return model
+
+    @staticmethod
+    def compressed_types() -> tuple[type, ...]:
+        from optimum.quanto.nn import QLinear
+
+        return (QLinear,)
+
+    def for_inference(self, model, device: str) -> str:
+        return "optimum-quanto kernels"
