@@ -62,8 +62,9 @@ class RunError(RuntimeError):
 
 # What transformers, safetensors and the hub client raise for a checkpoint they cannot read:
 # a missing or partial directory (OSError), an unknown architecture (ValueError, KeyError in
-# older transformers), corrupt weights (SafetensorError, an Exception subclass).
-UNREADABLE_CHECKPOINT = (OSError, ValueError, KeyError)
+# older transformers), corrupt weights (SafetensorError, an Exception subclass), a saved
+# quantization transformers cannot read back (NotImplementedError: HQQ's in 5.23).
+UNREADABLE_CHECKPOINT = (OSError, ValueError, KeyError, NotImplementedError)
 # dynamic-int8 and prune need only torch.
 BACKEND_PACKAGES = {"hqq": "hqq", "bitsandbytes": "bitsandbytes", "quanto": "optimum-quanto"}
 
@@ -230,7 +231,8 @@ def evaluate_model(
         for metric, examples, options in checks:
             key = (metric.score, content_hash(examples), options)
             if key not in scored:
-                report = (lambda d, t, m=metric.name: progress(m, d, t)) if progress else None
+                stage = f"{plan.label}: {metric.name}"
+                report = (lambda d, t, s=stage: progress(s, d, t)) if progress else None
                 extra = {}
                 if metric.reference:
                     extra["reference"] = reference.records[metric.name] if reference else None

@@ -148,7 +148,7 @@ def test_a_real_gate_run_draws_a_bar_per_check_on_a_terminal(tmp_path):
     store = ResultStore(Path(os.environ["FAIRGATE_CACHE"]) / "results")
     GateRun(load_spec(spec), store, record).evaluate_variant("identical")
     stages = {stage for stage, _, _ in reported}
-    assert stages == {"crows_pairs.stereotype_score"}
-    # Both models (baseline, then the variant) run the stage to its end.
+    assert stages == {"baseline: crows_pairs.stereotype_score", "identical: crows_pairs.stereotype_score"}
+    # Both models (baseline, then the variant) run their stage to its end.
     assert sum(done == total for _, done, total in reported) == 2
-    assert "crows_pairs.stereotype_score" in terminal.getvalue()
+    assert "identical: crows_pairs.stereotype_score" in terminal.getvalue()
