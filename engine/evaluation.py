@@ -18,8 +18,6 @@ from engine.datasets.assets import AssetMissing
 from engine.datasets.base import Example, content_hash
 from engine.metrics.registry import Metric, Record, ScoringOptions
 from engine.models.loading import (
-    CompressionNotApplied,
-    CompressionUnsupported,
     compression_steps,
     load_model,
     load_tokenizer,
@@ -28,6 +26,7 @@ from engine.models.loading import (
     steps_dump,
 )
 from engine.models.source import ModelRef, ModelSourceError, resolve
+from engine.models.step import CompressionNotApplied, CompressionUnsupported
 from engine.provenance import library_versions
 from engine.scoring.lm import LanguageModel
 from engine.store import ResultStore

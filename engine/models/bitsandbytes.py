@@ -5,15 +5,15 @@ from __future__ import annotations
 import logging
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from engine.models.step import LayerReplacingStep
 
 Dtype = Literal["float32", "bfloat16", "float16"]
 
 
-class _BitsAndBytes(BaseModel):
+class _BitsAndBytes(LayerReplacingStep):
     """What both bit widths share: transformers quantizes while loading, on one device."""
-
-    model_config = ConfigDict(extra="forbid")
 
     method: Literal["bitsandbytes"] = Field(
         description="the quantization backend", examples=["bitsandbytes"]
@@ -22,7 +22,7 @@ class _BitsAndBytes(BaseModel):
     def load_kwargs(self, device: str) -> dict:
         return {"quantization_config": self.transformers_config(), "device_map": {"": device}}
 
-    def after_load(self, model, device: str, dtype):
+    def after_load(self, model, device: str, dtype, tokenizer):
         return model
 
     def for_inference(self, model, device: str) -> str:

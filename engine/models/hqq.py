@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Literal
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from engine.models.step import LayerReplacingStep
 
 
-class HQQConfig(BaseModel):
+class HQQConfig(LayerReplacingStep):
     """HQQ: the baseline's weights quantized after loading, without calibration data."""
-
-    model_config = ConfigDict(extra="forbid")
 
     method: Literal["hqq"] = Field(description="the quantization backend", examples=["hqq"])
     nbits: Literal[1, 2, 3, 4, 8] = Field(
@@ -24,10 +24,7 @@ class HQQConfig(BaseModel):
         1, description="axis along which groups are formed: 0 or 1", examples=[0]
     )
 
-    def load_kwargs(self, device: str) -> dict:
-        return {}
-
-    def after_load(self, model, device: str, dtype):
+    def after_load(self, model, device: str, dtype, tokenizer):
         from hqq.core.quantize import BaseQuantizeConfig
         from hqq.models.hf.base import AutoHQQHFModel
 

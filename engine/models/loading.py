@@ -8,14 +8,6 @@ from typing import Any, Sequence
 from engine.models.source import ResolvedModel
 
 
-class CompressionNotApplied(RuntimeError):
-    pass
-
-
-class CompressionUnsupported(RuntimeError):
-    """A declared method cannot run with this device or dtype."""
-
-
 def resolve_device(device: str) -> str:
     import torch
 
@@ -59,7 +51,6 @@ def load_model(
     import torch
     from transformers import AutoModelForCausalLM
 
-    from engine.models.pruning import PruneConfig
     from engine.models.sanity import broken_reason, perplexity, sanity_report
 
     steps = compression_steps(compression)
@@ -80,11 +71,8 @@ def load_model(
     uncompressed = perplexity(model, tokenizer, device) if steps and not while_loading else None
     step_reports, touched = [], set()
     for step in steps:
-        if isinstance(step, PruneConfig):  # Wanda reads calibration text
-            model = step.after_load(model, device, torch_dtype, tokenizer)
-        else:
-            model = step.after_load(model, device, torch_dtype)
-        report, names = describe_step(model, step)
+        model = step.after_load(model, device, torch_dtype, tokenizer)
+        report, names = step.describe(model)
         step_reports.append(report)
         touched |= names
     model.eval()
@@ -94,27 +82,6 @@ def load_model(
         report["sanity"]["broken"] = broken_reason(report["sanity"])
         report["forward"] = "; ".join(step.for_inference(model, device) for step in steps)
     return model, report
-
-
-def describe_step(model, step) -> tuple[dict, set[str]]:
-    """What one step did, verified on the model, and the names of the layers it changed."""
-    from engine.models.pruning import PruneConfig
-
-    if isinstance(step, PruneConfig):
-        from engine.models.layers import block_linears
-
-        return {"method": step.model_dump(), **step.verify(model)}, set(block_linears(model))
-    types = step.compressed_types()
-    names = {name for name, m in model.named_modules() if isinstance(m, types)}
-    if not names:
-        import torch
-
-        linear = sum(isinstance(m, torch.nn.Linear) for m in model.modules())
-        raise CompressionNotApplied(
-            f"{step.method} was declared but no linear layer was replaced "
-            f"({linear} linear layers found, none of type {', '.join(t.__name__ for t in types)})"
-        )
-    return {"method": step.model_dump(), "compressed_layers": len(names)}, names
 
 
 def describe_compression(

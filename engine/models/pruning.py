@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from engine.models.calibration import CalibrationConfig
 from engine.models.layers import block_linears, layer_type, transformer_blocks
+from engine.models.step import CompressionNotApplied
 
 PATTERNS = {"2:4": (2, 4), "4:8": (4, 8)}
 
@@ -125,10 +126,12 @@ class PruneConfig(BaseModel):
     def for_inference(self, model, device: str) -> str:
         return "dense kernels (zeros are stored, not skipped)"
 
+    def describe(self, model) -> tuple[dict, set[str]]:
+        """What the step did (the achieved sparsity, see `verify`) and the layers it changed."""
+        return {"method": self.model_dump(), **self.verify(model)}, set(block_linears(model))
+
     def verify(self, model) -> dict:
         """Achieved sparsity per layer type, measured on the weights; raises if off target."""
-        from engine.models.loading import CompressionNotApplied
-
         layers = block_linears(model)
         zeros: dict[str, int] = {}
         sizes: dict[str, int] = {}

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from engine.models.layers import block_linears
+from engine.models.step import LayerReplacingStep
 
 
-class QuantoConfig(BaseModel):
+class QuantoConfig(LayerReplacingStep):
     """optimum-quanto: the linear layers of the transformer blocks get int8 or int4 weights
     (lm_head stays float); activations stay in the model's dtype."""
-
-    model_config = ConfigDict(extra="forbid")
 
     method: Literal["quanto"] = Field(
         description="optimum-quanto weight-only quantization", examples=["quanto"]
@@ -24,10 +23,7 @@ class QuantoConfig(BaseModel):
         examples=["int4"],
     )
 
-    def load_kwargs(self, device: str) -> dict:
-        return {}
-
-    def after_load(self, model, device: str, dtype):
+    def after_load(self, model, device: str, dtype, tokenizer):
         from optimum.quanto import freeze, qint4, qint8, quantize
 
         weights = {"int8": qint8, "int4": qint4}[self.weights]

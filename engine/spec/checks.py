@@ -57,7 +57,9 @@ def cross_check(spec: Spec, spec_dir: Path) -> list[Problem]:
                 )
             )
         metrics_seen.setdefault(check.metric, i)
-        if check.normalization is not None and get_metric(check.metric).normalization is None:
+        metric = get_metric(check.metric)
+        built_in_data = check.data is None or (check.data.path is None and check.data.hub is None)
+        if check.normalization is not None and metric.normalization is None:
             problems.append(
                 (
                     ("checks", i, "normalization"),
@@ -65,7 +67,7 @@ def cross_check(spec: Spec, spec_dir: Path) -> list[Problem]:
                     "so it takes no `normalization`",
                 )
             )
-        if check.bins is not None and get_metric(check.metric).bins is None:
+        if check.bins is not None and metric.bins is None:
             problems.append(
                 (
                     ("checks", i, "bins"),
@@ -73,19 +75,16 @@ def cross_check(spec: Spec, spec_dir: Path) -> list[Problem]:
                     "(calibration error metrics do)",
                 )
             )
-        if not get_metric(check.metric).dataset.default_data and (
-            check.data is None or (check.data.path is None and check.data.hub is None)
-        ):
+        problems += _generation_problems(("checks", i), check, metric, spec_dir)
+        if built_in_data and not metric.dataset.default_data:
             problems.append(
                 (
                     ("checks", i),
                     f"{check.metric} has no built-in data: give `data = {{ path = \"items.jsonl\" }}`",
                 )
             )
-            continue
-        problems += _generation_problems(("checks", i), check, get_metric(check.metric), spec_dir)
-        if check.data is None or (check.data.path is None and check.data.hub is None):
-            valid = list(get_metric(check.metric).dataset.subgroups) + [OVERALL]
+        elif built_in_data:
+            valid = list(metric.dataset.subgroups) + [OVERALL]
             for name in check.subgroups:
                 if name not in valid:
                     problems.append(

@@ -159,7 +159,7 @@ def test_gate_judges_int8_and_a_chain_end_to_end(tmp_path):
 def test_broken_variant_fails_with_the_reason_named(tmp_path, tiny_checkpoint, monkeypatch):
     import torch
 
-    def poisoned(self, model, device, dtype):
+    def poisoned(self, model, device, dtype, tokenizer):
         with torch.no_grad():
             for layer in model.model.layers:
                 layer.mlp.down_proj.weight.fill_(math.nan)

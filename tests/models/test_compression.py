@@ -6,7 +6,8 @@ import pytest
 
 from engine.models.bitsandbytes import BitsAndBytes4bitConfig, BitsAndBytes8bitConfig
 from engine.models.hqq import HQQConfig
-from engine.models.loading import CompressionNotApplied, load_model
+from engine.models.loading import load_model
+from engine.models.step import CompressionNotApplied
 from engine.models.source import ModelRef, resolve
 
 METHODS = [
@@ -32,7 +33,7 @@ def test_declared_quantization_replaces_every_decoder_linear(tiny_checkpoint, qu
 def test_quantization_that_replaces_nothing_fails_loudly(tiny_checkpoint, monkeypatch):
     resolved = resolve(ModelRef(str(tiny_checkpoint)))
     quantization = HQQConfig(method="hqq", nbits=4)
-    monkeypatch.setattr(HQQConfig, "after_load", lambda self, model, device, dtype: model)
+    monkeypatch.setattr(HQQConfig, "after_load", lambda self, model, device, dtype, tokenizer: model)
     with pytest.raises(CompressionNotApplied, match="hqq was declared but no linear layer"):
         load_model(resolved, "float32", "cpu", quantization)
 
@@ -76,7 +77,7 @@ def test_hqq_dequantized_once_gives_bit_identical_log_likelihoods(tiny_checkpoin
     assert "dequantized once" in report["forward"] and report["compressed_linear_layers"] == 14
     assert not any(isinstance(m, HQQLinear) for m in fast.modules())
     reference = quantization.after_load(
-        load_model(resolved, "float32", "cpu", None)[0], "cpu", torch.float32
+        load_model(resolved, "float32", "cpu", None)[0], "cpu", torch.float32, None
     )
     assert sum(isinstance(m, HQQLinear) for m in reference.modules()) == 14
     assert sum(isinstance(m, DequantizedLinear) for m in fast.modules()) == 14

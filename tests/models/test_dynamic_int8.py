@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from engine.models.dynamic_int8 import DynamicInt8Config
-from engine.models.loading import CompressionUnsupported, load_model
+from engine.models.loading import load_model
+from engine.models.step import CompressionUnsupported
 from engine.models.source import ModelRef, resolve
 
 INT8 = DynamicInt8Config(method="dynamic-int8")
@@ -46,7 +47,7 @@ def test_other_devices_and_dtypes_are_refused_clearly(tiny_checkpoint, device, d
 
     model = AutoModelForCausalLM.from_pretrained(tiny_checkpoint)
     with pytest.raises(CompressionUnsupported, match=message):
-        INT8.after_load(model, device, dtype)
+        INT8.after_load(model, device, dtype, None)
 
 
 @pytest.mark.real_model

@@ -6,7 +6,8 @@ import pytest
 import torch
 from pydantic import ValidationError
 
-from engine.models.loading import CompressionNotApplied, load_model
+from engine.models.loading import load_model
+from engine.models.step import CompressionNotApplied
 from engine.models.pruning import PruneConfig, _prune_global, prune_layer
 from engine.models.source import ModelRef, resolve
 

@@ -59,10 +59,10 @@ def test_every_loaded_model_reports_its_perplexity(tiny_checkpoint):
 def test_nan_weights_make_a_broken_compression(tiny_checkpoint, monkeypatch):
     quantize = HQQConfig.after_load
 
-    def poisoned(self, model, device, dtype):
+    def poisoned(self, model, device, dtype, tokenizer):
         with torch.no_grad():
             model.model.layers[0].self_attn.q_proj.weight.fill_(math.nan)
-        return quantize(self, model, device, dtype)
+        return quantize(self, model, device, dtype, tokenizer)
 
     monkeypatch.setattr(HQQConfig, "after_load", poisoned)
     _, compression = load_model(
