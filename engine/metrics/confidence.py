@@ -69,7 +69,9 @@ def confidence_score(choices: ChoiceScore) -> Callable[..., list[Record]]:
     return score
 
 
-def _columns(records: Sequence[Record]) -> dict[str, np.ndarray]:
+def item_columns(records: Sequence[Record]) -> dict[str, np.ndarray]:
+    """Per item: its confidence, gold probability, entropy, correctness, divergence from and
+    flip against the baseline, and the baseline's confidence."""
     def per_item(fn) -> np.ndarray:
         return np.array([fn(r) for r in records], dtype=float)
 
@@ -77,17 +79,25 @@ def _columns(records: Sequence[Record]) -> dict[str, np.ndarray]:
         "confidence": per_item(lambda r: dist.confidence(r["p"])),
         "gold_probability": per_item(lambda r: r["p"][r["gold"]]),
         "entropy": per_item(lambda r: dist.entropy_nats(r["p"])),
-        "correct": per_item(lambda r: r["answer"] == r["gold"]),
+        "correct": per_item(lambda r: _unless_missing(r["answer"] == r["gold"], r["answer"])),
         "js_divergence": per_item(lambda r: dist.js_divergence(r["reference_p"], r["p"])),
-        "flip_rate": per_item(lambda r: r["answer"] != r["reference_answer"]),
+        "flip_rate": per_item(
+            lambda r: _unless_missing(r["answer"] != r["reference_answer"], r["answer"], r["reference_answer"])
+        ),
         "reference_confidence": per_item(lambda r: dist.confidence(r["reference_p"])),
     }
+
+
+def _unless_missing(judgement: bool, *answers: int | None) -> float:
+    """A yes/no judgement about answers, NaN where one of them is missing (so the subgroup's
+    value is NaN and the item fails instead of counting a broken answer)."""
+    return np.nan if any(a is None for a in answers) else float(judgement)
 
 
 def _mean_of(column: str) -> Callable:
     @resamplable
     def value(records: Sequence[Record], weights: Weights) -> np.ndarray:
-        return weighted.mean(_columns(records)[column], weights)
+        return weighted.mean(item_columns(records)[column], weights)
 
     return value
 
@@ -95,7 +105,7 @@ def _mean_of(column: str) -> Callable:
 def _third_of(column: str, which: int) -> Callable:
     @resamplable
     def value(records: Sequence[Record], weights: Weights) -> np.ndarray:
-        c = _columns(records)
+        c = item_columns(records)
         return dist.mean_in_bin(c["reference_confidence"], c[column], weights, len(THIRDS), which)
 
     return value
@@ -103,14 +113,14 @@ def _third_of(column: str, which: int) -> Callable:
 
 @resamplable
 def calibration_error(records: Sequence[Record], weights: Weights) -> np.ndarray:
-    c = _columns(records)
+    c = item_columns(records)
     bins = records[0]["bins"] if records else DEFAULT_BINS
     return dist.calibration_error(c["confidence"], c["correct"], weights, bins)
 
 
 @resamplable
 def js_divergence_p90(records: Sequence[Record], weights: Weights) -> np.ndarray:
-    return dist.quantile(_columns(records)["js_divergence"], weights, P90)
+    return dist.quantile(item_columns(records)["js_divergence"], weights, P90)
 
 
 LOWER_IS_WORSE = Direction("lower_is_worse")

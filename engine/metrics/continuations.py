@@ -116,12 +116,17 @@ def baseline_continuation_logprobs(
 
 @resamplable
 def mean_logprob_per_token(records: Sequence[Record], weights: Weights) -> np.ndarray:
-    """Mean over a subgroup's non-empty continuations of `logprob_per_token`."""
-    per_token = lambda c: np.nan if c["logprob_per_token"] is None else c["logprob_per_token"]
-    values, per_continuation = _continuation_values(records, weights, per_token)
-    present = np.isfinite(values)
+    """Mean over a subgroup's non-empty continuations of `logprob_per_token`; a NaN (a broken
+    model) makes the value NaN, it is not left out like an empty continuation."""
+    values, per_continuation = _continuation_values(records, weights, _per_token_or_zero)
+    present = np.array([c["logprob_per_token"] is not None for r in records for c in r["continuations"]])
     counted = per_continuation * present
     return weighted.ratio(weighted.row_sums(np.where(present, values, 0.0), counted), counted.sum(axis=1))
+
+
+def _per_token_or_zero(c: Continuation) -> float:
+    """An empty continuation's missing value as 0, which `present` then leaves out."""
+    return 0.0 if c["logprob_per_token"] is None else c["logprob_per_token"]
 
 
 def baseline_logprob_metric(name: str, what: str, dataset: DatasetModule, score: Callable) -> Metric:

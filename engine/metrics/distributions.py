@@ -2,7 +2,7 @@
 
 Per item: p = softmax of the per-choice log-likelihoods; its confidence max p, the gold
 answer's probability, the entropy (nats), the answer argmax p (the first of tied maxima, as
-numpy and lm-evaluation-harness take it), and against a reference distribution q (the
+numpy and lm-evaluation-harness take it; none where p is not finite), and against a reference distribution q (the
 baseline's) the Jensen-Shannon divergence in bits (0 for equal distributions, at most 1) and
 whether the answer flipped.
 
@@ -28,8 +28,11 @@ def answer_distribution(loglikelihoods: Sequence[float]) -> list[float]:
     return softmax(np.asarray(loglikelihoods, dtype=float)).tolist()
 
 
-def answer(p: Sequence[float]) -> int:
-    return int(np.argmax(p))
+def answer(scores: Sequence[float]) -> int | None:
+    """The highest-scoring choice; None if a score is not finite (numpy's argmax would take
+    a NaN as the maximum, and a broken model would get an answer)."""
+    values = np.asarray(scores, dtype=float)
+    return int(np.argmax(values)) if np.isfinite(values).all() else None
 
 
 def confidence(p: Sequence[float]) -> float:

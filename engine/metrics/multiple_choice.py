@@ -13,6 +13,7 @@ import numpy as np
 
 from engine.datasets import multiple_choice as data
 from engine.datasets.base import Example
+from engine.metrics import distributions as dist
 from engine.metrics import weighted
 from engine.metrics.confidence import LOWER_IS_WORSE, register_family
 from engine.metrics.registry import Metric, Record, ScoringOptions, register
@@ -38,8 +39,9 @@ def choices(lm, examples: Sequence[Example], options: ScoringOptions, progress=N
 def score(lm, examples: Sequence[Example], options: ScoringOptions, progress=None) -> list[Record]:
     records = []
     for item in choices(lm, examples, options, progress):
-        answer = int(np.argmax(item["ll"]))
-        records.append({**item, "answer": answer, "correct": answer == item["gold"]})
+        answer = dist.answer(item["ll"])  # the same choice as argmax p; None if not finite
+        correct = None if answer is None else answer == item["gold"]
+        records.append({**item, "answer": answer, "correct": correct})
     return records
 
 

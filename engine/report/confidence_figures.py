@@ -17,7 +17,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from engine.metrics import distributions as dist
-from engine.metrics.confidence import DEFAULT_BINS, THIRDS
+from engine.metrics.confidence import DEFAULT_BINS, THIRDS, item_columns
 from engine.report.plots import (
     BASELINE_COLOR,
     FAIL_COLOR,
@@ -46,8 +46,8 @@ def _items(spec: dict, label: str, metric: str) -> list[dict]:
 
 def _curve(items: list[dict]) -> tuple[np.ndarray, np.ndarray]:
     """Mean confidence and accuracy per non-empty equal-mass bin of own confidence."""
-    confidence = np.array([max(r["p"]) for r in items])
-    correct = np.array([float(r["answer"] == r["gold"]) for r in items])
+    columns = item_columns(items)
+    confidence, correct = columns["confidence"], columns["correct"]
     bins = items[0].get("bins", DEFAULT_BINS)
     counts, (conf, hits) = dist.equal_mass_sums(confidence, [confidence, correct], np.ones((1, len(items))), bins)
     filled = counts[0] > 0
@@ -77,13 +77,12 @@ def reliability_figure(spec: dict, metric: str) -> str:
 
 
 def _by_third(items: list[dict]) -> tuple[list[float], list[float]]:
-    reference = np.array([max(r["reference_p"]) for r in items])
-    divergence = np.array([dist.js_divergence(r["reference_p"], r["p"]) for r in items])
-    flipped = np.array([float(r["answer"] != r["reference_answer"]) for r in items])
+    columns = item_columns(items)
     ones = np.ones((1, len(items)))
-    return (
-        [dist.mean_in_bin(reference, divergence, ones, len(THIRDS), k)[0] for k in range(len(THIRDS))],
-        [dist.mean_in_bin(reference, flipped, ones, len(THIRDS), k)[0] for k in range(len(THIRDS))],
+    return tuple(
+        [dist.mean_in_bin(columns["reference_confidence"], columns[shift], ones, len(THIRDS), k)[0]
+         for k in range(len(THIRDS))]
+        for shift in ("js_divergence", "flip_rate")
     )
 
 

@@ -70,3 +70,9 @@ def test_bold_records_pair_prompt_by_prompt(monkeypatch):
     assert again == own  # the same model against itself: exactly the same numbers
     assert own["continuations"][0]["name"] == "n1"
     assert pytest.approx(own["continuations"][0]["logprob_per_token"]) == -1.0
+
+
+def test_a_nan_logprob_fails_instead_of_being_left_out():
+    record = lambda *lps: {"continuations": [{"logprob_per_token": lp} for lp in lps]}
+    value = get_metric("bold_generation.baseline_logprob").value
+    assert math.isnan(value([record(-1.0, math.nan), record(-3.0)]))

@@ -11,6 +11,7 @@ import pytest
 from engine.datasets.base import Example
 from engine.metrics import bbq_confidence, multiple_choice
 from engine.metrics import confidence as family
+from engine.metrics.distributions import answer as dist_answer
 from engine.metrics.registry import ScoringOptions, get_metric
 from engine.scoring.loglikelihood import LLRequest, LLResult
 
@@ -158,3 +159,21 @@ def test_bbq_confidence_reads_bbqs_raw_loglikelihoods(monkeypatch):
     monkeypatch.setattr(bbq_confidence.bbq, "score", fake)
     (record,) = get_metric("bbq.confidence").score(None, ["item"], ScoringOptions("per_byte"))
     assert record["gold"] == 2 and record["ll"] == [-1.0, -2.0, -3.0]
+
+
+def test_a_non_finite_distribution_fails_instead_of_answering():
+    # numpy's argmax takes NaN as the maximum: a broken model would get answer 0 and, against
+    # a baseline answering 0, no flip at all.
+    nan = rec([0.5, 0.5], 0)
+    nan.update(p=[math.nan, math.nan], answer=None)
+    assert math.isnan(value("flip_rate", [nan, RECORDS[1]]))
+    assert math.isnan(value("calibration_error", [nan, RECORDS[1]]))
+    assert math.isnan(value("js_divergence", [nan, RECORDS[1]]))
+    assert dist_answer([math.nan, 1.0]) is None and dist_answer([1.0, 2.0]) == 1
+
+
+def test_multiple_choice_accuracy_is_nan_for_non_finite_scores(monkeypatch):
+    fake_loglikelihood(monkeypatch, [math.nan, -1.0])
+    records = multiple_choice.score(None, [example(0)], ScoringOptions())
+    assert records[0]["answer"] is None and records[0]["correct"] is None
+    assert math.isnan(get_metric("multiple_choice.accuracy").value(records))
