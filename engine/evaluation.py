@@ -28,7 +28,7 @@ from engine.models.loading import (
 from engine.models.source import ModelRef, ModelSourceError, resolve
 from engine.models.step import CompressionNotApplied, CompressionUnsupported
 from engine.provenance import library_versions
-from engine.scoring.lm import LanguageModel
+from engine.scoring.lm import LanguageModel, single_token_id
 from engine.store import ResultStore
 
 Progress = Callable[[str, int, int], None]
@@ -45,6 +45,7 @@ class ModelPlan:
     batch_size: int
     spec_file: Path | None = None  # named by errors, so a user knows which spec to fix
     allow_broken: bool = False  # judge it even if its sanity perplexity shows it broken
+    prefix_token: str | None = None  # the spec's baseline.prefix_token; None: BOS, else EOS
 
 
 class RunError(RuntimeError):
@@ -165,7 +166,35 @@ def model_identity(plan: ModelPlan, weights_sha256: str, device: str) -> str:
         "quantization": steps_dump(steps),
         "libraries": {k: versions[k] for k in libraries},
     }
+    # Only when set, so the caches of specs without it stay valid.
+    if plan.prefix_token is not None:
+        payload["prefix_token"] = plan.prefix_token
+    if scored_alone(plan):
+        payload["scoring"] = "one request per forward pass"
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def scored_alone(plan: ModelPlan) -> bool:
+    """Whether every request gets a forward pass of its own (batch size 1, no packing), so that
+    a batch-dependent method's scores do not move with the batch size. Pruning steps have no
+    `batch_dependent`: they change only weights."""
+    steps = compression_steps(plan.quantization)
+    return any(getattr(step, "batch_dependent", False) for step in steps)
+
+
+def _prefix_token_id(plan: ModelPlan, tokenizer: Any) -> int | None:
+    if plan.prefix_token is None:
+        return None
+    try:
+        return single_token_id(tokenizer, plan.prefix_token)
+    except ValueError as e:
+        raise RunError(
+            plan.spec_file,
+            _subject(plan),
+            f"baseline.prefix_token: {e}",
+            "name a single token of every model's tokenizer, or remove `prefix_token` to use "
+            "the BOS token",
+        ) from e
 
 
 def generation_throughput(lm: LanguageModel) -> dict:
@@ -201,6 +230,7 @@ def evaluate_model(
         resolved = resolve(plan.ref)
         tokenizer = load_tokenizer(resolved, plan.trust_remote_code)
         max_packed_width = sliding_window(resolved, plan.trust_remote_code)
+    prefix_token_id = _prefix_token_id(plan, tokenizer)
     device = resolve_device(plan.device)
     identity = model_identity(plan, resolved.sha256, device)
     report_key = f"model/{identity}"
@@ -217,8 +247,10 @@ def evaluate_model(
     lm = LanguageModel(
         tokenizer=tokenizer,
         max_packed_width=max_packed_width,
+        custom_prefix_token_id=prefix_token_id,
         device=device,
-        batch_size=plan.batch_size,
+        batch_size=1 if scored_alone(plan) else plan.batch_size,
+        packing=not scored_alone(plan),
         identity=identity,
         store=store,
         load_model=load,

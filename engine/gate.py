@@ -14,7 +14,11 @@ turns the evidence into a verdict:
   resolve a worsening as small as the tolerance at all.
 
 Whatever the rule, an item without a defined value (no examples, too few, NaN, no valid
-answer) fails with the reason; it never scores 0 and passes.
+answer) fails with the reason; it never scores 0 and passes. So does an item where either
+model left scores missing (`engine.missing`: non-finite numbers in a record, counted and left
+out of both models' values), and, for metrics on generated text, one where the variant's
+share of degenerate continuations rose beyond the check's `degenerate_tolerance`
+(`engine.degenerate`), whatever the metric's own verdict.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from typing import Sequence
 
 import numpy as np
 
-from engine import stats
+from engine import degenerate, missing, stats
 from engine.datasets.base import OVERALL, Example, stable_seed
 from engine.metrics.registry import Metric, Record
 from engine.spec.models import CheckSpec, StatisticsSpec
@@ -62,6 +66,11 @@ class Verdict:
     bounds: tuple[float | None, float | None] = (None, None)  # (min, max) of the value
     min_examples: int = 1
     flips: dict | None = None  # {"up", "down", "p_value"} for yes/no outcomes
+    # Of the subgroup's examples, those either model could not score ({"n", "baseline",
+    # "variant", "fields"}), and the reasons they give; values leave them out.
+    missing: dict | None = None
+    unmeasured: tuple[str, ...] = ()
+    degenerate: dict | None = None  # `Degeneracy.to_dict()`, for metrics on generated text
     reasons: tuple[str, ...] = ()  # why the item failed, in words
     warnings: tuple[str, ...] = ()
 
@@ -105,21 +114,24 @@ def _is_number(x) -> bool:
 
 
 def subgroups_of(examples: Sequence[Example]) -> list[str]:
-    return sorted({e.subgroup for e in examples}) + [OVERALL]
+    return sorted({g for e in examples for g in (e.subgroup, *e.pools)}) + [OVERALL]
 
 
 def members(examples: Sequence[Example], subgroup: str) -> list[int]:
-    return [i for i, e in enumerate(examples) if subgroup in (OVERALL, e.subgroup)]
+    return [
+        i for i, e in enumerate(examples) if subgroup in (OVERALL, e.subgroup) or subgroup in e.pools
+    ]
 
 
 def subgroup_values(
     metric: Metric, examples: Sequence[Example], records: Sequence[Record]
 ) -> dict[str, tuple[float, int]]:
-    """Per subgroup (and overall): the metric's value and how many examples it rests on."""
+    """Per subgroup (and overall): the metric's value on one model's complete records and
+    how many they are."""
     out = {}
     for group in subgroups_of(examples):
-        idx = members(examples, group)
-        out[group] = (metric.subgroup_value([records[i] for i in idx]), len(idx))
+        scored = missing.complete_records([records[i] for i in members(examples, group)])
+        out[group] = (metric.subgroup_value(scored), len(scored))
     return out
 
 
@@ -160,23 +172,34 @@ def judge(
     verdicts = []
     for group in subgroups_of(examples):
         idx = members(examples, group)
-        base_records = [baseline[i] for i in idx]
-        if group not in cache:
-            cache[group] = resample(metric, base_records, statistics, seed, group)
-        variant_records = [compressed[i] for i in idx]
-        verdicts.append(
-            _verdict(
-                variant,
-                metric,
-                check,
-                statistics,
-                group,
-                len(idx),
-                cache[group],
-                resample(metric, variant_records, statistics, seed, group),
-                _flips(metric, base_records, variant_records),
-            )
+        kept, absent = missing.complete(idx, baseline, compressed)
+        base_records = [baseline[i] for i in kept]
+        # Keyed by the examples kept: a variant with missing scores pairs the baseline's
+        # resamples with its own on fewer examples.
+        key = (group, tuple(kept))
+        if key not in cache:
+            cache[key] = resample(metric, base_records, statistics, seed, group)
+        variant_records = [compressed[i] for i in kept]
+        verdict = _verdict(
+            variant,
+            metric,
+            check,
+            statistics,
+            group,
+            len(idx),
+            cache[key],
+            resample(metric, variant_records, statistics, seed, group),
+            _flips(metric, base_records, variant_records),
         )
+        if absent is not None:
+            unit = metric.dataset.unit
+            verdict = replace(verdict, missing=asdict(absent), unmeasured=tuple(absent.reasons(unit)))
+        if metric.generation is not None and not metric.reference:
+            tolerance = check.degenerate_tolerance
+            tolerance = degenerate.DEFAULT_TOLERANCE if tolerance is None else tolerance
+            shares = degenerate.compare(idx, baseline, compressed, tolerance)
+            verdict = replace(verdict, degenerate=shares.to_dict())
+        verdicts.append(decide(verdict))
     return verdicts
 
 
@@ -240,7 +263,7 @@ def _verdict(
         min_examples=check.min_examples or statistics.min_examples,
         flips=flips,
     )
-    return decide(verdict)
+    return verdict
 
 
 def decide(v: Verdict) -> Verdict:
@@ -248,6 +271,8 @@ def decide(v: Verdict) -> Verdict:
     reasons = _guard_reasons(v)
     if not reasons:
         reasons = _rule_reasons(v) + _bound_reasons(v)
+    if v.degenerate is not None and (why := degenerate.reason(v.degenerate, MARGIN)):
+        reasons.append(why)
     warnings = []
     if v.underpowered:
         warnings.append(
@@ -266,6 +291,8 @@ def _guard_reasons(v: Verdict) -> list[str]:
         return ["the subgroup has no examples: an empty subgroup cannot pass"]
     if v.n < v.min_examples:
         return [f"only {v.n} examples, fewer than min_examples = {v.min_examples}"]
+    if v.unmeasured:
+        return list(v.unmeasured)
     reasons = []
     for name, x in (("baseline", v.baseline), ("variant", v.value)):
         if not isinstance(x, Real) or isinstance(x, bool):

@@ -126,7 +126,7 @@ class GateRun:
         if variant is None:
             return ModelPlan(
                 "baseline", ref, base.dtype, base.device, None, base.trust_remote_code,
-                base.batch_size, self.loaded.path,
+                base.batch_size, self.loaded.path, prefix_token=base.prefix_token,
             )
         v = self.spec.variant(variant)
         if v.model is not None:
@@ -142,6 +142,7 @@ class GateRun:
             batch_size=base.batch_size,
             spec_file=self.loaded.path,
             allow_broken=v.allow_broken,
+            prefix_token=base.prefix_token,
         )
 
     def _evaluate(self, variant: str | None) -> ModelEvaluation:

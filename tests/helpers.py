@@ -56,3 +56,22 @@ def run_real_gate(tmp_path, checks_toml: str, nbits: int = 2):
         name: {(v.metric, v.subgroup): v for v in run.evaluate_variant(name).verdicts}
         for name in ("identical", f"hqq-{nbits}bit")
     }
+
+
+def checkpoint_lm(path, store_root, batch_size: int = 4, quantization=None, identity=None, **fields):
+    """A LanguageModel over a local checkpoint, float32 on the CPU, loaded on first use."""
+    from engine.models.loading import load_model, load_tokenizer
+    from engine.models.source import resolve
+    from engine.scoring.lm import LanguageModel
+    from engine.store import ResultStore
+
+    resolved = resolve(ModelRef(str(path)))
+    return LanguageModel(
+        tokenizer=load_tokenizer(resolved),
+        device="cpu",
+        batch_size=batch_size,
+        identity=identity or resolved.sha256,
+        store=ResultStore(store_root),
+        load_model=lambda: load_model(resolved, "float32", "cpu", quantization)[0],
+        **fields,
+    )

@@ -32,7 +32,7 @@ def test_suite_estimate_counts_what_checks_share_once():
     assert by_metric["stereoset.ss"].examples == 679  # 200 per domain, religion has 79
     assert by_metric["stereoset.ss"].scoring.sequences == 2031  # 3 per cluster, de-duplicated
     assert by_metric["stereoset.lms"].scoring.sequences == 0  # the same sentences
-    assert by_metric["bbq.accuracy_disambig"].scoring.sequences == 220 * 3
+    assert by_metric["bbq.accuracy_disambig"].scoring.sequences == 300 * 3  # 20 per subgroup
     assert by_metric["winogender.accuracy"].scoring.sequences == 720 * 2
     generation = by_metric["bold_generation.sentiment"].scoring
     assert (generation.prompts, generation.max_generated_tokens) == (129, 129 * 20)

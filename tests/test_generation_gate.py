@@ -59,7 +59,10 @@ def test_generation_check_records_texts_and_throughput(tiny_checkpoint, tmp_path
     assert all(v.change == 0 and v.passed for v in outcome.verdicts)
     (record, *_) = outcome.baseline.records["counterfactual.sentiment_gap"]
     first = record["continuations"][0]
-    assert set(first) == {"term", "prompt", "continuation", "n_tokens", "stopped_at_eos", "sentiment"}
+    assert set(first) == {
+        "term", "prompt", "continuation", "n_tokens", "stopped_at_eos", "degenerate", "sentiment"
+    }
+    assert all(v.degenerate is not None and v.degenerate["variant"] == v.degenerate["baseline"] for v in outcome.verdicts)
     assert 0 < first["n_tokens"] <= 5
 
 

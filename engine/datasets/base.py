@@ -29,6 +29,13 @@ def require_columns(
         )
 
 
+def unix_newlines(text: str) -> str:
+    """Line breaks inside a text field as the published data writes them ("\\n"). A CSV saved
+    with Windows line endings keeps "\\r\\n" inside quoted fields, and "\\r" is a token of its
+    own to a tokenizer, so the sentence would be scored as other text than the benchmark's."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def jsonl_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line number, object) for each non-blank line of a JSON Lines file."""
     with open(path, encoding="utf-8") as f:
@@ -47,8 +54,11 @@ def jsonl_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
 @dataclass(frozen=True)
 class Example:
     id: str  # the source row id, stable across runs
-    subgroup: str
+    subgroup: str  # the one subgroup it is sampled in
     fields: dict[str, Any] = field(hash=False)
+    # Further subgroups it counts in, unions of subgroups (BBQ's label and name items of one
+    # category pooled): it is judged there too but sampled only as a member of `subgroup`.
+    pools: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -60,7 +70,7 @@ class LoadedDataset:
 
     @property
     def subgroups(self) -> list[str]:
-        return sorted({e.subgroup for e in self.examples})
+        return sorted({g for e in self.examples for g in (e.subgroup, *e.pools)})
 
 
 @dataclass(frozen=True)
@@ -82,6 +92,7 @@ class DatasetModule:
     known_subgroups: tuple[str, ...] | None
     load: Callable[[DataSource], LoadedDataset]
     default_data: bool = True  # False: a check must name its data (`path` or `hub`)
+    unit: str = "examples"  # what one example is, in messages: "12 of 262 pairs ..."
 
     @property
     def subgroups(self) -> tuple[str, ...]:
@@ -98,7 +109,9 @@ def _default_subgroups(module: DatasetModule) -> tuple[str, ...]:
 def content_hash(examples: Sequence[Example]) -> str:
     h = hashlib.sha256()
     for e in examples:
-        h.update(json.dumps([e.id, e.subgroup, e.fields], sort_keys=True).encode())
+        # pools only when present, so data sets without them keep their hash (and cache)
+        payload = [e.id, e.subgroup, e.fields] + ([list(e.pools)] if e.pools else [])
+        h.update(json.dumps(payload, sort_keys=True).encode())
         h.update(b"\n")
     return h.hexdigest()
 

@@ -37,5 +37,7 @@ def load_rounds(source: DataSource) -> LoadedDataset:
     return bold.load_rounds("bold_prompts_by_domain", source, PROMPTS)
 
 
-DATASET = DatasetModule(name="bold_prompts", known_subgroups=None, load=load)
-BY_DOMAIN = DatasetModule(name="bold_prompts_by_domain", known_subgroups=DOMAINS, load=load_rounds)
+DATASET = DatasetModule(name="bold_prompts", known_subgroups=None, load=load, unit="prompts")
+BY_DOMAIN = DatasetModule(
+    name="bold_prompts_by_domain", known_subgroups=DOMAINS, load=load_rounds, unit="rounds of prompts"
+)

@@ -34,5 +34,7 @@ def load_rounds(source: DataSource) -> LoadedDataset:
     return bold.load_rounds("bold_wiki_by_domain", source, SENTENCES)
 
 
-DATASET = DatasetModule(name="bold_wiki", known_subgroups=None, load=load)
-BY_DOMAIN = DatasetModule(name="bold_wiki_by_domain", known_subgroups=DOMAINS, load=load_rounds)
+DATASET = DatasetModule(name="bold_wiki", known_subgroups=None, load=load, unit="sentences")
+BY_DOMAIN = DatasetModule(
+    name="bold_wiki_by_domain", known_subgroups=DOMAINS, load=load_rounds, unit="rounds of sentences"
+)

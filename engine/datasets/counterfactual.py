@@ -188,4 +188,4 @@ def load(source: DataSource) -> LoadedDataset:
     return LoadedDataset("counterfactual", str(path), examples, content_hash(examples))
 
 
-DATASET = DatasetModule(name="counterfactual", known_subgroups=AXES, load=load)
+DATASET = DatasetModule(name="counterfactual", known_subgroups=AXES, load=load, unit="templates")

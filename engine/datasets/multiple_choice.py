@@ -71,4 +71,4 @@ def _example(row: dict, where: str) -> Example:
     return Example(str(item_id), subgroup, fields)
 
 
-DATASET = DatasetModule(NAME, (), load, default_data=False)
+DATASET = DatasetModule(NAME, (), load, default_data=False, unit="items")

@@ -134,7 +134,7 @@ def _loader(name: str, subgroup_key: str):
 load = _loader("stereoset", "bias_type")
 load_by_target = _loader("stereoset_by_target", "target")
 
-DATASET = DatasetModule(name="stereoset", known_subgroups=DOMAINS, load=load)
+DATASET = DatasetModule(name="stereoset", known_subgroups=DOMAINS, load=load, unit="clusters")
 DATASET_BY_TARGET = DatasetModule(
-    name="stereoset_by_target", known_subgroups=None, load=load_by_target
+    name="stereoset_by_target", known_subgroups=None, load=load_by_target, unit="clusters"
 )

@@ -165,4 +165,4 @@ def _parse(text: str, finder: OccupationFinder, where: str) -> dict[str, str]:
     }
 
 
-DATASET = DatasetModule(name="winobias", known_subgroups=TYPES, load=load)
+DATASET = DatasetModule(name="winobias", known_subgroups=TYPES, load=load, unit="sentences")

@@ -184,7 +184,7 @@ def _loader(name: str, subgroup_key: str):
 load = _loader("winogender", "gender")
 load_by_answer = _loader("winogender_by_answer", "answer")
 
-DATASET = DatasetModule(name="winogender", known_subgroups=GENDERS, load=load)
+DATASET = DatasetModule(name="winogender", known_subgroups=GENDERS, load=load, unit="sentences")
 DATASET_BY_ANSWER = DatasetModule(
-    name="winogender_by_answer", known_subgroups=ANSWERS, load=load_by_answer
+    name="winogender_by_answer", known_subgroups=ANSWERS, load=load_by_answer, unit="sentences"
 )

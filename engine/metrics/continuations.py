@@ -13,7 +13,8 @@ from a token it rarely saw there, and its continuations degrade. The record keep
 verbatim; the continuation then usually starts with the space.
 
 A record holds its example's continuations, each with the prompt, the continuation, its
-token count, whether it stopped at EOS, and its scores, so results.json shows every text
+token count, whether it stopped at EOS, whether it is degenerate (`engine.degenerate`: empty,
+or one token repeated; the gate compares their share with the baseline's), and its scores, so results.json shows every text
 next to the numbers built from it. Per continuation, a `Measure` gives one number:
 - sentiment: VADER compound in [-1, 1]; lower is worse;
 - negative_share: 1 if the three-level sentiment is negative (compound <= -0.5);
@@ -35,6 +36,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from engine import degenerate
 from engine.classifiers.sentiment import three_level
 from engine.datasets.base import DatasetModule
 from engine.metrics import weighted
@@ -67,6 +69,7 @@ def continue_and_score(
             "continuation": g.text,
             "n_tokens": g.n_tokens,
             "stopped_at_eos": g.stopped_at_eos,
+            "degenerate": degenerate.kind(g.text, g.token_ids),
             "sentiment": sentiment[i],
         }
         if toxicity is not None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Annotated, Literal, Union
+from typing import Annotated, ClassVar, Literal, Union
 
 from pydantic import Field
 
@@ -31,6 +31,11 @@ class _BitsAndBytes(LayerReplacingStep):
 
 class BitsAndBytes8bitConfig(_BitsAndBytes):
     """bitsandbytes LLM.int8: 8-bit weights, with outlier activations kept in 16 bits."""
+
+    # A matmul's outlier columns are those over the threshold at any position of the whole
+    # batch (padding and packed neighbours included), and are multiplied in 16 bits at every
+    # position: a token's result depends on every other sequence in its batch.
+    batch_dependent: ClassVar[bool] = True
 
     bits: Literal[8] = Field(description="8: LLM.int8", examples=[8])
     threshold: float = Field(

@@ -79,11 +79,29 @@ def gguf_path(name: str, cache_root: Path | None = None) -> Path:
         raise AssetMissing(f"cannot assemble {m.gguf} from {m.distribution!r} ({e}); {hint}") from e
 
 
+def _checkpoint_dir(name: str, gguf: Path, cache_root: Path | None) -> tuple[Path, str]:
+    digest = file_sha256(gguf)
+    return (cache_root or default_cache_root()) / "models" / f"{name}-{digest[:16]}", digest
+
+
+def converted_checkpoint(name: str, cache_root: Path | None = None) -> Path | None:
+    """The checkpoint directory of a builtin model if a run has converted it already, else
+    None: for `fairgate validate`, which must stay quick and convert or assemble nothing."""
+    m = BUILTINS[name]
+    root = cache_root or default_cache_root()
+    if m.assembled and not (root / "models" / "gguf" / m.gguf).exists():
+        return None
+    try:
+        target, _ = _checkpoint_dir(name, gguf_path(name, cache_root), cache_root)
+    except AssetMissing:
+        return None
+    return target if (target / "fairgate-converted.json").exists() else None
+
+
 def checkpoint(name: str, cache_root: Path | None = None) -> Path:
     """The plain checkpoint directory of a builtin model, converting it on first use."""
     gguf = gguf_path(name, cache_root)
-    digest = file_sha256(gguf)
-    target = (cache_root or default_cache_root()) / "models" / f"{name}-{digest[:16]}"
+    target, digest = _checkpoint_dir(name, gguf, cache_root)
     if not (target / "fairgate-converted.json").exists():
         _convert(gguf, target, name)
         atomic_write_text(

@@ -26,7 +26,7 @@ SANITY_CHARACTERS = 1500  # a few hundred tokens: one forward pass, enough for a
 class CalibrationConfig(BaseModel):
     """Text the model reads before pruning, to weigh each weight by its input's size."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # see engine.spec.models.Strict
 
     corpus: Corpus = Field(
         "bold-wikipedia",

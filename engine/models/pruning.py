@@ -24,7 +24,7 @@ class PruneConfig(BaseModel):
     """Zero a share of the weights of every linear layer of the transformer blocks
     (embeddings and lm_head are kept, as is standard)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # see engine.spec.models.Strict
 
     method: Literal["prune"] = Field(description="weight pruning", examples=["prune"])
     pattern: Optional[Literal["2:4", "4:8"]] = Field(

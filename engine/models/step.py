@@ -3,6 +3,8 @@ after loading, and a report of what it did, verified on the model."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import BaseModel, ConfigDict
 
 
@@ -18,7 +20,12 @@ class LayerReplacingStep(BaseModel):
     """A quantizer: it replaces linear layers by layers of its own types
     (`compressed_types`), which is how it is shown to have taken effect."""
 
-    model_config = ConfigDict(extra="forbid")
+    # strict: a setting must have its TOML type (see engine.spec.models.Strict).
+    model_config = ConfigDict(extra="forbid", strict=True)
+    # True where a token's output depends on the other tokens of its forward pass (LLM.int8
+    # picks outlier columns over the whole batch): scoring then gives each request a forward
+    # pass of its own, or its score would move with the batch size.
+    batch_dependent: ClassVar[bool] = False
 
     def load_kwargs(self, device: str) -> dict:
         """from_pretrained arguments, for a method that quantizes while loading."""

@@ -56,7 +56,11 @@ def spec_entry(run: GateRun) -> dict:
                     "examples_available": len(c.dataset.examples),
                     "examples_scored": len(c.examples),
                 },
-                "examples": [{"id": e.id, "subgroup": e.subgroup} for e in c.examples],
+                "examples": [
+                    {"id": e.id, "subgroup": e.subgroup}
+                    | ({"pools": list(e.pools)} if e.pools else {})
+                    for e in c.examples
+                ],
             }
             for c in run.checks
         },

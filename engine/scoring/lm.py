@@ -21,6 +21,11 @@ class LanguageModel:
     # A packed row's custom attention mask replaces the model's own, so with sliding-window
     # attention a row must fit the window.
     max_packed_width: int | None = None
+    # False for a batch-dependent method (LLM.int8), together with batch size 1: two requests
+    # packed into a row share a forward pass as much as two rows of a batch do.
+    packing: bool = True
+    # The spec's `prefix_token`, as an id of this model's tokenizer; None: BOS, else EOS.
+    custom_prefix_token_id: int | None = None
     cache_hits: int = 0
     batches_computed: int = 0
     # Of generation batches computed (not read from the cache), for a tokens/s throughput.
@@ -53,6 +58,11 @@ class LanguageModel:
 
     @property
     def prefix_token_id(self) -> int:
+        """What an empty context becomes. lm-evaluation-harness's choice (BOS, else EOS) by
+        default, though for chat models such as SmolLM2-Instruct the BOS is a turn opener
+        (`<|im_start|>`), so a spec may name another token."""
+        if self.custom_prefix_token_id is not None:
+            return self.custom_prefix_token_id
         tok = self.tokenizer
         return tok.bos_token_id if tok.bos_token_id is not None else tok.eos_token_id
 
@@ -64,3 +74,17 @@ class LanguageModel:
             if candidate is not None:
                 return candidate
         return 0
+
+
+def single_token_id(tokenizer: Any, token: str) -> int:
+    """The id of `token`, a text the tokenizer encodes as exactly one token (special tokens
+    such as `<|endoftext|>` included); raises ValueError otherwise."""
+    ids = tokenizer.encode(token, add_special_tokens=False)
+    if len(ids) != 1:
+        # The special tokens are the usual choices; some tokenizers list hundreds.
+        special = ", ".join(repr(t) for t in tokenizer.all_special_tokens[:8])
+        raise ValueError(
+            f"{token!r} is not a single token: the tokenizer encodes it as {len(ids)} tokens "
+            f"{ids} (its special tokens: {special})"
+        )
+    return ids[0]

@@ -2,8 +2,9 @@
 
 A request (context, continuation) is encoded the way lm-evaluation-harness's HFLM does for
 causal models: without special tokens; an empty context becomes the single prefix token (BOS,
-else EOS); trailing spaces of a context move to the continuation. The result is the sum of the
-continuation's token log-probabilities, with no length normalisation.
+else EOS, unless the spec names `prefix_token`); trailing spaces of a context move to the
+continuation. The result is the sum of the continuation's token log-probabilities, with no
+length normalisation.
 
 Identical requests are scored once, and requests sharing a long prefix are packed into one
 row (`packing.py`). Rows are sorted by width and cut into fixed batches, and each batch is
@@ -84,7 +85,7 @@ def loglikelihood(
     progress: Callable[[int, int], None] | None = None,
 ) -> list[LLResult]:
     encoded = [encode_request(lm, r) for r in requests]
-    rows = plan_rows(encoded, lm.max_packed_width)
+    rows = plan_rows(encoded, lm.max_packed_width, lm.packing)
     rows.sort(key=lambda r: (-r.width, r.members))
     batches = [rows[i : i + lm.batch_size] for i in range(0, len(rows), lm.batch_size)]
     total = sum(len(r.members) for r in rows)

@@ -60,14 +60,17 @@ def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
     return n
 
 
-def plan_rows(sequences: Sequence[Seq], max_width: int | None = None) -> list[Row]:
-    """Pair sequences with a long common prefix; in lexicographic order they are neighbours."""
+def plan_rows(
+    sequences: Sequence[Seq], max_width: int | None = None, pack: bool = True
+) -> list[Row]:
+    """Pair sequences with a long common prefix; in lexicographic order they are neighbours.
+    With `pack` false every sequence has a row of its own."""
     ordered = sorted(set(sequences))
     rows: list[Row] = []
     i = 0
     while i < len(ordered):
         a = ordered[i]
-        if i + 1 < len(ordered):
+        if pack and i + 1 < len(ordered):
             b = ordered[i + 1]
             shared = min(common_prefix(a[0], b[0]), len(a[0]) - 1, len(b[0]) - 1)
             row = Row(shared, (a, b))

@@ -11,7 +11,8 @@ from pathlib import Path
 from engine.classifiers.registry import path_options, scorer_names, scorer_options
 from engine.datasets.base import OVERALL, DataSource, LoadedDataset
 from engine.metrics.registry import Metric, get_metric, metric_names
-from engine.models.source import COMMIT_SHA, ModelRef, ModelSourceError, check_ref
+from engine.models import builtin
+from engine.models.source import BUILTIN_PREFIX, COMMIT_SHA, ModelRef, ModelSourceError, check_ref
 from engine.spec.models import CheckSpec, ScorerSpec, Spec, VariantSpec
 
 Problem = tuple[tuple, str]
@@ -25,6 +26,8 @@ def did_you_mean(word: str, choices: list[str]) -> str:
 def cross_check(spec: Spec, spec_dir: Path) -> list[Problem]:
     problems: list[Problem] = []
     problems += _model_problems(("baseline",), spec.baseline, spec_dir)
+    if spec.baseline.prefix_token is not None and not problems:
+        problems += _prefix_token_problems(spec, spec_dir)
     seen: dict[str, int] = {}
     for i, variant in enumerate(spec.variants):
         if variant.name in seen:
@@ -73,6 +76,14 @@ def cross_check(spec: Spec, spec_dir: Path) -> list[Problem]:
                     ("checks", i, "bins"),
                     f"{check.metric} does not bin by confidence, so it takes no `bins` "
                     "(calibration error metrics do)",
+                )
+            )
+        if check.degenerate_tolerance is not None and (metric.generation is None or metric.reference):
+            problems.append(
+                (
+                    ("checks", i, "degenerate_tolerance"),
+                    f"{check.metric} does not judge the variant's own generated text, so it takes "
+                    "no `degenerate_tolerance` (sentiment and toxicity metrics do)",
                 )
             )
         problems += _generation_problems(("checks", i), check, metric, spec_dir)
@@ -175,6 +186,52 @@ def _model_problems(path: tuple, entry, spec_dir: Path) -> list[Problem]:
             )
         )
     return problems
+
+
+def _prefix_token_problems(spec: Spec, spec_dir: Path) -> list[Problem]:
+    """`prefix_token` against each tokenizer that is on disk already (a local checkpoint, or
+    a builtin model a run has converted); the others are checked when the run loads them."""
+    from transformers import AutoTokenizer
+
+    from engine.scoring.lm import single_token_id
+
+    token = spec.baseline.prefix_token
+    entries = [("the baseline", spec.baseline)] + [
+        (f"variant {v.name!r}", v) for v in spec.variants if v.model is not None
+    ]
+    problems: list[Problem] = []
+    for subject, entry in entries:
+        directory = _tokenizer_on_disk(ModelRef(entry.model, entry.revision, spec_dir))
+        # Validating must not run a model repository's own code.
+        if directory is None or entry.trust_remote_code:
+            continue
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(directory)
+        except (OSError, ValueError):
+            continue  # an unreadable checkpoint is reported by the run, with what to do
+        try:
+            single_token_id(tokenizer, token)
+        except ValueError as e:
+            problems.append(
+                (
+                    ("baseline", "prefix_token"),
+                    f"for {subject} ({entry.model}), {e}; name one token, or remove the key to "
+                    "use the BOS token",
+                )
+            )
+    return problems
+
+
+def _tokenizer_on_disk(ref: ModelRef) -> Path | None:
+    try:
+        check_ref(ref)
+    except ModelSourceError:
+        return None  # reported at the entry's `model`
+    if ref.kind == "local":
+        return ref.local_path
+    if ref.kind == "builtin":
+        return builtin.converted_checkpoint(ref.model[len(BUILTIN_PREFIX) :])
+    return None
 
 
 def data_source(check: CheckSpec, spec_dir: Path) -> DataSource:

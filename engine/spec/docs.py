@@ -185,6 +185,7 @@ EXAMPLES: dict[tuple[type, str], tuple[Any, dict[str, Any]]] = {
     (CheckSpec, "max"): (0.6, {}),
     (CheckSpec, "min_examples"): (10, {}),
     (CheckSpec, "bins"): (5, {"metric": "bbq.calibration_error"}),
+    (CheckSpec, "degenerate_tolerance"): (0.1, {"metric": "bold_generation.sentiment"}),
     (DataSpec, "path"): ("data/my-pairs.csv", {}),
     (DataSpec, "hub"): ("jannalu/crows_pairs_multilingual", {}),
     (DataSpec, "config"): ("english", {"hub": "jannalu/crows_pairs_multilingual"}),

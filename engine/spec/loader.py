@@ -136,9 +136,42 @@ def _pydantic_problem(file: Path, positions: dict, data: Any, err: dict) -> Prob
             message += f"; expected one of: {', '.join(expected)}"
     elif kind == "missing":
         message = "required key is missing"
+    elif kind in _TOML_TYPES:
+        message = _wrong_type(_TOML_TYPES[kind], err["input"])
     else:
         message = f"{err['msg']} (found {err['input']!r})"
     return _located(file, positions, path, message)
+
+
+# pydantic's strict type errors, by the TOML type the key needs.
+_TOML_TYPES = {
+    "float_type": "a number",
+    "int_type": "an integer",
+    "bool_type": "a boolean (true or false)",
+    "string_type": "a string",
+}
+
+
+def _wrong_type(expected: str, found: Any) -> str:
+    shown = str(found).lower() if isinstance(found, bool) else repr(found)  # as TOML writes it
+    message = f"expected {expected}, found {_toml_kind(found)} {shown}"
+    if isinstance(found, str) and expected != "a string":
+        message += ": write the value without quotes"
+    return message
+
+
+def _toml_kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "the boolean"
+    if isinstance(value, (int, float)):
+        return "the number"
+    if isinstance(value, str):
+        return "the string"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "an array"
+    return f"a {type(value).__name__}"
 
 
 def _data_path(data: Any, loc: tuple, keep_missing_last: bool = True) -> tuple:

@@ -6,6 +6,7 @@ from typing import Annotated, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
 
+from engine.degenerate import DEFAULT_TOLERANCE as DEFAULT_DEGENERATE_TOLERANCE
 from engine.models.bitsandbytes import BitsAndBytesConfig
 from engine.models.dynamic_int8 import DynamicInt8Config
 from engine.models.hqq import HQQConfig
@@ -37,7 +38,9 @@ TRUST_REMOTE_CODE_HELP = (
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # strict: a value must have its TOML type. Lax coercion would read `tolerance = "0.05"`
+    # or `batch_size = true` as numbers, and a typo in a spec would go unnoticed.
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class BaselineSpec(Strict):
@@ -69,6 +72,15 @@ class BaselineSpec(Strict):
     )
     batch_size: int = Field(
         16, gt=0, le=4096, description="sequences per forward pass", examples=[8]
+    )
+    prefix_token: Optional[str] = Field(
+        None,
+        min_length=1,
+        description="the token a sentence scored with no context is conditioned on, for the "
+        "baseline and every variant: one token of the model's tokenizer, written as text; "
+        "default: its BOS token, else its EOS token (lm-evaluation-harness's choice), which for "
+        "chat models such as SmolLM2-Instruct is the turn opener `<|im_start|>`",
+        examples=["<|endoftext|>"],
     )
 
 
@@ -343,6 +355,13 @@ class CheckSpec(Strict):
         le=100,
         description="equal-mass confidence bins, for calibration error metrics; default 10",
         examples=[5],
+    )
+    degenerate_tolerance: Optional[Tolerance] = Field(
+        None,
+        description="for metrics on generated text: largest allowed rise, per subgroup, in the "
+        "share of degenerate continuations (empty, whitespace only, or one token repeated) "
+        f"over the baseline's; default {DEFAULT_DEGENERATE_TOLERANCE:g}",
+        examples=[0.1],
     )
 
     @model_validator(mode="after")

@@ -88,3 +88,22 @@ def test_sample_is_capped_per_subgroup_seeded_and_in_source_order(default):
     positions = [default.examples.index(e) for e in a[:30]]
     assert positions == sorted(positions)
     assert sample_per_subgroup(default.examples, None, 0, "m") == list(default.examples)
+
+
+def test_line_breaks_inside_a_sentence_read_as_published(tmp_path):
+    """A CSV saved with Windows line endings keeps "\\r\\n" inside a quoted field."""
+    with open(tmp_path / "pairs.csv", "w", newline="") as f:
+        writer = csv.writer(f, lineterminator="\r\n")
+        writer.writerow(["", "sent_more", "sent_less", "stereo_antistereo", "bias_type"])
+        writer.writerow(["0", "He was black\r\n.", "He was white\r.", "stereo", "race-color"])
+    (example,) = crows_pairs.load(DataSource(path=tmp_path / "pairs.csv")).examples
+    assert example.fields["sent_more"] == "He was black\n."
+    assert example.fields["sent_less"] == "He was white\n."
+
+
+def test_offline_copy_has_no_carriage_return(default):
+    """The shipped copy's one two-line sentence (pair 1293) reads as the published "white\\n."."""
+    texts = [e.fields[k] for e in default.examples for k in ("sent_more", "sent_less")]
+    assert not any("\r" in t for t in texts)
+    pair = next(e for e in default.examples if e.id == "1293")
+    assert pair.fields["sent_less"] == "Bob was denied because he was white\n."

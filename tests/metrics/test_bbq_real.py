@@ -1,11 +1,19 @@
-"""The BBQ checks end to end on the real model: identical passes, HQQ 2-bit fails."""
+"""The BBQ checks end to end on the real model: identical passes, HQQ 2-bit fails; pooled
+subgroups are their category's label and name items together."""
 
 from __future__ import annotations
 
 import math
+import os
+import textwrap
 
 import pytest
 
+from engine.datasets import bbq as data
+from engine.report import results
+from engine.run import GateRun
+from engine.spec.loader import load_spec
+from engine.store import ResultStore
 from tests.helpers import run_real_gate
 
 METRICS = (
@@ -15,8 +23,8 @@ METRICS = (
     "bbq.bias_ambig",
     "bbq.unknown_share_ambig",
 )
-# 8 items per category (88 in all, ~11k tokens per model): with the seed of the spec every
-# category holds both ambiguous and disambiguated items, so every value is defined. The
+# 8 items per subgroup (120 in all, ~15k tokens per model): with the seed of the spec every
+# subgroup holds both ambiguous and disambiguated items, so every value is defined. The
 # lm-evaluation-harness comparison scores the same sample, so the baseline is scored once.
 CHECKS = "".join(
     f"""
@@ -34,7 +42,7 @@ def test_identical_passes_and_2bit_loses_disambiguated_accuracy(tmp_path):
     verdicts = run_real_gate(tmp_path, CHECKS)
     identical = verdicts["identical"]
     assert {metric for metric, _ in identical} == set(METRICS)
-    assert len(identical) == len(METRICS) * 12  # 11 categories and overall
+    assert len(identical) == len(METRICS) * 20  # 15 split, 4 pooled subgroups and overall
     for verdict in identical.values():
         assert math.isfinite(verdict.baseline), verdict.message()
         assert verdict.passed and verdict.change == 0.0, verdict.message()
@@ -43,3 +51,39 @@ def test_identical_passes_and_2bit_loses_disambiguated_accuracy(tmp_path):
     # so their accuracy rises, but wrong in disambiguated ones, where accuracy must fall.
     overall = verdicts["hqq-2bit"][("bbq.accuracy_disambig", "overall")]
     assert not overall.passed and overall.worsening > 0.10, overall.message()
+
+
+@pytest.mark.real_model
+def test_pooled_values_are_the_values_over_the_whole_category(tmp_path):
+    """Per metric, a pooled subgroup's value (as the report lists it) is the value over every
+    sampled item of its category file, label and name items alike, and rests on both parts."""
+    spec = tmp_path / "pooled.toml"
+    spec.write_text(
+        textwrap.dedent(
+            """
+            name = "pooled"
+            [baseline]
+            model = "builtin:smollm2-135m-instruct"
+            [[variants]]
+            name = "identical"
+            """
+        )
+        + textwrap.dedent(CHECKS)
+    )
+    run = GateRun(load_spec(spec), ResultStore(os.path.join(os.environ["FAIRGATE_CACHE"], "results")))
+    part = results.variant_part(run, run.evaluate_variant("identical"))
+    listed, values = part["spec"]["checks"], part["models"]["baseline"]["checks"]
+    for check in run.checks:
+        name = check.metric.name
+        records = run.baseline.records[name]
+        reported = values[name]["values"]
+        for category in data.NAMED_CATEGORIES:
+            pool = category + data.POOLED
+            whole = [r for e, r in zip(check.examples, records) if e.id.startswith(category + "/")]
+            assert reported[pool]["n"] == len(whole) == (
+                reported[category]["n"] + reported[category + data.NAMES]["n"]
+            ) == 16
+            expected = check.metric.subgroup_value(whole)
+            assert reported[pool]["value"] == pytest.approx(expected, nan_ok=True), (name, pool)
+        pooled_items = [e["id"] for e in listed[name]["examples"] if e.get("pools")]
+        assert len(pooled_items) == 16 * len(data.NAMED_CATEGORIES)

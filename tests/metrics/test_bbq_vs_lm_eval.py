@@ -12,6 +12,8 @@ format. Where the two differ on purpose, the expected difference is written out 
   Race_x_gender / Race_x_SES, so bias scores are compared on the nine.
 - Its bias score is 0 when no answer is biased; ours is -1 when every non-unknown answer is
   counter-biased and NaN (s_dis) or 0 (s_amb) when there is none.
+- It reports each category file whole, label and name items together: our `-pooled`
+  subgroups where a category has name items, the category itself elsewhere.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import pytest
 from engine.datasets import bbq as data
 from engine.datasets.base import DataSource, sample_per_subgroup
 from engine.evaluation import evaluate_model
+from engine.gate import members
 from engine.metrics import bbq
 from engine.metrics.registry import ScoringOptions
 from engine.scoring.loglikelihood import LLRequest
@@ -34,7 +37,7 @@ from engine.store import ResultStore
 from tests.helpers import plan_for
 
 INTERSECTIONAL = ("Race_x_SES", "Race_x_gender")
-PER_CATEGORY = 8
+PER_SUBGROUP = 8
 
 
 def harness_task(rows: list[dict]):
@@ -52,9 +55,13 @@ def harness_task(rows: list[dict]):
     return ConfigurableTask(config=config)
 
 
+def category_of(example) -> str:
+    return example.id.split("/")[0]
+
+
 def raw_rows(examples) -> list[dict]:
     by_id = {}
-    for category in {e.subgroup for e in examples}:
+    for category in {category_of(e) for e in examples}:
         with open(data.default_dir() / f"{category}.jsonl", encoding="utf-8") as f:
             for line in f:
                 row = json.loads(line)
@@ -65,7 +72,7 @@ def raw_rows(examples) -> list[dict]:
 @pytest.fixture(scope="module")
 def sample():
     pytest.importorskip("lm_eval")
-    examples = sample_per_subgroup(data.load(DataSource()).examples, PER_CATEGORY, 0, "bbq")
+    examples = sample_per_subgroup(data.load(DataSource()).examples, PER_SUBGROUP, 0, "bbq")
     task = harness_task(raw_rows(examples))
     task.build_all_requests(limit=None, rank=0, world_size=1)
     docs = list(task.eval_docs)
@@ -100,7 +107,7 @@ def test_harness_biased_answers_are_target_loc_outside_intersections(sample):
     for example, doc in zip(examples, docs):
         answers = example.fields["answers"]
         biased = [i for i, a in enumerate(answers) if a in doc["biased_answers"]]
-        if example.subgroup not in INTERSECTIONAL:
+        if category_of(example) not in INTERSECTIONAL:
             assert biased == [example.fields["target"]], example.id
 
 
@@ -146,7 +153,9 @@ def test_loglikelihoods_predictions_and_scores_match_the_harness(sample, real_ch
 
     aggregation = task.aggregation()
     for category in data.CATEGORIES:
-        idx = [i for i, e in enumerate(examples) if e.subgroup == category]
+        whole = category + data.POOLED if category in data.NAMED_CATEGORIES else category
+        idx = members(examples, whole)
+        assert idx == [i for i, e in enumerate(examples) if category_of(e) == category]
         mine = [records[i] for i in idx]
         for ours, theirs in (("ambig", "accuracy_amb"), ("disambig", "accuracy_disamb")):
             value = bbq.accuracy_ambig(mine) if ours == "ambig" else bbq.accuracy_disambig(mine)

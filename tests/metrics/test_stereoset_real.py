@@ -13,11 +13,7 @@ from engine.datasets import stereoset as data
 from engine.datasets.base import DataSource, sample_per_subgroup
 from engine.metrics import stereoset
 from engine.metrics.registry import ScoringOptions
-from engine.models.loading import load_model, load_tokenizer
-from engine.models.source import ModelRef, resolve
-from engine.scoring.lm import LanguageModel
-from engine.store import ResultStore
-from tests.helpers import run_real_gate
+from tests.helpers import checkpoint_lm, run_real_gate
 from tests.metrics.test_stereoset_metric import OfficialScoreEvaluator
 
 pytestmark = pytest.mark.real_model
@@ -50,15 +46,7 @@ def official_style_scores(checkpoint, sentences: list[str]) -> list[float]:
 
 def test_scores_and_counts_match_plain_transformers(real_checkpoint, tmp_path):
     examples = sample_per_subgroup(data.load(DataSource()).examples, 4, seed=0, salt="xcheck")
-    resolved = resolve(ModelRef(str(real_checkpoint)))
-    lm = LanguageModel(
-        tokenizer=load_tokenizer(resolved),
-        device="cpu",
-        batch_size=8,
-        identity=resolved.sha256,
-        store=ResultStore(tmp_path / "store"),
-        load_model=lambda: load_model(resolved, "float32", "cpu", None)[0],
-    )
+    lm = checkpoint_lm(real_checkpoint, tmp_path / "store", batch_size=8)
     records = stereoset.score(lm, examples, ScoringOptions("per_token"))
 
     keys = [(e, kind) for e in examples for kind in stereoset.KINDS]
