@@ -75,3 +75,28 @@ def checkpoint_lm(path, store_root, batch_size: int = 4, quantization=None, iden
         load_model=lambda: load_model(resolved, "float32", "cpu", quantization)[0],
         **fields,
     )
+
+
+def builtin_gate_run(tmp_path, checks: str, store_root=None):
+    """A GateRun of the builtin model against an unchanged copy of itself (variant "same") on
+    `checks`; the store under `tmp_path` unless `store_root` is given."""
+    import textwrap
+
+    from engine.run import GateRun
+    from engine.spec.loader import load_spec
+    from engine.store import ResultStore
+
+    spec = tmp_path / "spec.toml"
+    spec.write_text(
+        textwrap.dedent(
+            """
+            name = "demo"
+            [baseline]
+            model = "builtin:smollm2-135m-instruct"
+            [[variants]]
+            name = "same"
+            """
+        )
+        + textwrap.dedent(checks)
+    )
+    return GateRun(load_spec(spec), ResultStore(store_root or tmp_path / "store"))

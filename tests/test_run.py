@@ -3,33 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
-import textwrap
 
 from engine.datasets.base import Example
 from engine.evaluation import evaluate_model
 from engine.metrics.registry import get_metric
 from engine.run import GateRun
-from engine.spec.loader import load_spec
 from engine.store import ResultStore
 from tests.datasets.test_crows_pairs_data import write_csv
-from tests.helpers import plan_for
+from tests.helpers import builtin_gate_run, plan_for
 
 
 def gate_run(tmp_path, checks: str) -> GateRun:
-    spec = tmp_path / "spec.toml"
-    spec.write_text(
-        textwrap.dedent(
-            """
-            name = "demo"
-            [baseline]
-            model = "builtin:smollm2-135m-instruct"
-            [[variants]]
-            name = "same"
-            """
-        )
-        + textwrap.dedent(checks)
-    )
-    return GateRun(load_spec(spec), ResultStore(tmp_path / "store"))
+    return builtin_gate_run(tmp_path, checks)
 
 
 def test_subgroups_smaller_than_the_cap_are_warned_about(tmp_path):

@@ -5,16 +5,12 @@ from __future__ import annotations
 
 import math
 import os
-import textwrap
 
 import pytest
 
 from engine.datasets import bbq as data
 from engine.report import results
-from engine.run import GateRun
-from engine.spec.loader import load_spec
-from engine.store import ResultStore
-from tests.helpers import run_real_gate
+from tests.helpers import builtin_gate_run, run_real_gate
 
 METRICS = (
     "bbq.accuracy_ambig",
@@ -57,21 +53,8 @@ def test_identical_passes_and_2bit_loses_disambiguated_accuracy(tmp_path):
 def test_pooled_values_are_the_values_over_the_whole_category(tmp_path):
     """Per metric, a pooled subgroup's value (as the report lists it) is the value over every
     sampled item of its category file, label and name items alike, and rests on both parts."""
-    spec = tmp_path / "pooled.toml"
-    spec.write_text(
-        textwrap.dedent(
-            """
-            name = "pooled"
-            [baseline]
-            model = "builtin:smollm2-135m-instruct"
-            [[variants]]
-            name = "identical"
-            """
-        )
-        + textwrap.dedent(CHECKS)
-    )
-    run = GateRun(load_spec(spec), ResultStore(os.path.join(os.environ["FAIRGATE_CACHE"], "results")))
-    part = results.variant_part(run, run.evaluate_variant("identical"))
+    run = builtin_gate_run(tmp_path, CHECKS, os.path.join(os.environ["FAIRGATE_CACHE"], "results"))
+    part = results.variant_part(run, run.evaluate_variant("same"))
     listed, values = part["spec"]["checks"], part["models"]["baseline"]["checks"]
     for check in run.checks:
         name = check.metric.name

@@ -12,6 +12,7 @@ from engine.datasets.base import DataSource, Example
 from engine.evaluation import evaluate_model, model_identity, scored_alone
 from engine.metrics.registry import ScoringOptions, get_metric
 from engine.models.bitsandbytes import BitsAndBytes4bitConfig, BitsAndBytes8bitConfig
+from engine.models.dynamic_int8 import DynamicInt8Config
 from engine.models.hqq import HQQConfig
 from engine.models.loading import load_model, load_tokenizer
 from engine.models.source import ModelRef, resolve
@@ -26,6 +27,8 @@ METRIC = get_metric("crows_pairs.stereotype_score")
 # outlier and int8 would be batch-independent anyway; at 1.0 outlier columns are common.
 TINY_INT8 = BitsAndBytes8bitConfig(method="bitsandbytes", bits=8, threshold=1.0)
 REAL_INT8 = BitsAndBytes8bitConfig(method="bitsandbytes", bits=8)
+# torch's dynamic int8 scales activations over a matmul's whole input: batch-dependent too.
+DYNAMIC_INT8 = DynamicInt8Config(method="dynamic-int8")
 
 
 def pairs(sentences: list[str]) -> list[Example]:
@@ -48,6 +51,7 @@ def crows_lls(path, quantization, examples, batch_size: int, store_root) -> list
 
 def test_int8_alone_is_what_the_gate_uses_and_only_for_int8(tiny_checkpoint):
     assert scored_alone(plan_for(tiny_checkpoint, TINY_INT8))
+    assert scored_alone(plan_for(tiny_checkpoint, DYNAMIC_INT8))
     nf4, hqq = BitsAndBytes4bitConfig(method="bitsandbytes", bits=4), HQQConfig(method="hqq", nbits=4)
     for other in (None, nf4, hqq, (hqq,)):
         assert not scored_alone(plan_for(tiny_checkpoint, other))
@@ -87,10 +91,11 @@ def test_batching_moves_tiny_int8_scores(tiny_checkpoint, tmp_path):
     assert lls(1, True) != alone  # the row's packed neighbour
 
 
-def test_tiny_int8_scores_are_bit_identical_across_batch_sizes(tiny_checkpoint, tmp_path):
+@pytest.mark.parametrize("quantization", [TINY_INT8, DYNAMIC_INT8], ids=["bnb-int8", "dynamic-int8"])
+def test_tiny_int8_scores_are_bit_identical_across_batch_sizes(tiny_checkpoint, tmp_path, quantization):
     examples = pairs(TINY_CORPUS)
     by_batch = {
-        b: crows_lls(tiny_checkpoint, TINY_INT8, examples, b, tmp_path / str(b)) for b in (1, 3, 8)
+        b: crows_lls(tiny_checkpoint, quantization, examples, b, tmp_path / str(b)) for b in (1, 3, 8)
     }
     assert by_batch[1] == by_batch[3] == by_batch[8]
 
