@@ -231,6 +231,7 @@ def evaluate_model(
         tokenizer = load_tokenizer(resolved, plan.trust_remote_code)
         max_packed_width = sliding_window(resolved, plan.trust_remote_code)
     prefix_token_id = _prefix_token_id(plan, tokenizer)
+    alone = scored_alone(plan)
     device = resolve_device(plan.device)
     identity = model_identity(plan, resolved.sha256, device)
     report_key = f"model/{identity}"
@@ -249,8 +250,8 @@ def evaluate_model(
         max_packed_width=max_packed_width,
         custom_prefix_token_id=prefix_token_id,
         device=device,
-        batch_size=1 if scored_alone(plan) else plan.batch_size,
-        packing=not scored_alone(plan),
+        batch_size=1 if alone else plan.batch_size,
+        packing=not alone,
         identity=identity,
         store=store,
         load_model=load,
