@@ -7,7 +7,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Container, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -19,9 +19,10 @@ class DatasetFormatError(ValueError):
 
 
 def require_columns(
-    row: Mapping[str, Any], columns: Sequence[str], where: str, benchmark: str, kind: str = "column"
+    row: Container[str], columns: Sequence[str], where: str, benchmark: str, kind: str = "column"
 ) -> None:
-    """`kind` names what the row's fields are called in its format (columns, JSON keys)."""
+    """`row` is a row or a header; `kind` names what its fields are called in its format
+    (columns, JSON keys)."""
     missing = [c for c in columns if c not in row]
     if missing:
         raise DatasetFormatError(
@@ -99,6 +100,25 @@ class DatasetModule:
         if self.known_subgroups is not None:
             return self.known_subgroups
         return _default_subgroups(self)
+
+
+# A source's items before they are grouped: (id, fields).
+Item = tuple[str, dict[str, Any]]
+
+
+def grouped_by(
+    name: str, key: str, read: Callable[[DataSource], tuple[Iterable[Item], str]]
+) -> Callable[[DataSource], LoadedDataset]:
+    """The loader of the data set `name`: the items `read` finds in a source (and where it
+    read them), each in the subgroup its field `key` names. Several data sets group the same
+    items differently (Winogender by gender or by answer, StereoSet by domain or by target)."""
+
+    def load(source: DataSource) -> LoadedDataset:
+        items, where = read(source)
+        examples = tuple(Example(item_id, str(fields[key]), fields) for item_id, fields in items)
+        return LoadedDataset(name, where, examples, content_hash(examples))
+
+    return load
 
 
 @functools.cache

@@ -81,6 +81,7 @@ REQUIRED_KEYS = (
     "answer_info",
 )
 METADATA = "additional_metadata.csv"
+METADATA_COLUMNS = ("category", "question_index", "example_id", "target_loc")
 LABEL_TYPES = ("label", "name")
 NAMES = "-names"
 POOLED = "-pooled"
@@ -165,11 +166,7 @@ def _metadata(path: Path) -> Metadata:
     out: Metadata = {}
     with open(path, newline="", encoding="utf-8") as f:
         reader = csv.DictReader(f)
-        missing = {"category", "question_index", "example_id", "target_loc"} - set(
-            reader.fieldnames or ()
-        )
-        if missing:
-            raise DatasetFormatError(f"{path}: no column(s) {', '.join(sorted(missing))}")
+        require_columns(reader.fieldnames or [], METADATA_COLUMNS, str(path), f"BBQ's {METADATA}")
         for row in reader:
             key = (row["category"], row["question_index"], row["example_id"])
             where = f"{path}: line {reader.line_num}"

@@ -21,9 +21,9 @@ from engine.datasets.base import (
     DatasetFormatError,
     DatasetModule,
     DataSource,
-    Example,
-    LoadedDataset,
-    content_hash,
+    Item,
+    grouped_by,
+    require_columns,
 )
 from engine.datasets.hub import hub_rows
 
@@ -69,36 +69,34 @@ def _from_hub_row(row: Mapping[str, Any]) -> Mapping[str, Any]:
     """The hub's columnar `sentences` (a dict of lists, labels as ints) as a list of dicts."""
     sentences = row.get("sentences")
     if not isinstance(sentences, Mapping):
-        return row  # already a list of sentences (or malformed, reported by `_examples`)
+        return row  # already a list of sentences (or malformed, reported by `_items`)
     texts, ids, golds = (sentences.get(k) or [] for k in ("sentence", "id", "gold_label"))
     golds = [HUB_GOLD_LABELS[g] if g in range(len(HUB_GOLD_LABELS)) else g for g in golds]
     listed = [{"sentence": s, "id": i, "gold_label": g} for s, i, g in zip(texts, ids, golds)]
     return {**row, "sentences": listed}
 
 
-def _examples(clusters: Iterable[Any], where: str, subgroup_key: str) -> Iterable[Example]:
+def load_items(source: DataSource) -> tuple[list[Item], str]:
+    clusters, where = load_clusters(source)
+    return list(_items(clusters, where)), where
+
+
+def _items(clusters: Iterable[Any], where: str) -> Iterable[Item]:
     for n, cluster in enumerate(clusters):
         if not isinstance(cluster, Mapping):
             raise DatasetFormatError(f"{where}: cluster {n} is not an object")
-        missing = [k for k in REQUIRED_KEYS if k not in cluster]
-        if missing:
-            raise DatasetFormatError(
-                f"{where}: cluster {n} has no {', '.join(missing)}; "
-                f"a StereoSet intrasentence cluster needs {', '.join(REQUIRED_KEYS)}"
-            )
+        require_columns(
+            cluster, REQUIRED_KEYS, f"{where}: cluster {n}", "a StereoSet intrasentence cluster", "key"
+        )
         by_label = _sentences_by_label(
             cluster["sentences"], f"{where}: cluster {n} ({cluster['id']})"
         )
-        yield Example(
-            id=str(cluster["id"]),
-            subgroup=str(cluster[subgroup_key]),
-            fields={
-                "target": str(cluster["target"]),
-                "bias_type": str(cluster["bias_type"]),
-                "context": str(cluster["context"]),
-                **{FIELD_OF_LABEL[label]: text for label, text in by_label.items()},
-            },
-        )
+        yield str(cluster["id"]), {
+            "target": str(cluster["target"]),
+            "bias_type": str(cluster["bias_type"]),
+            "context": str(cluster["context"]),
+            **{FIELD_OF_LABEL[label]: text for label, text in by_label.items()},
+        }
 
 
 def _sentences_by_label(sentences: Any, where: str) -> dict[str, str]:
@@ -122,17 +120,8 @@ def _sentences_by_label(sentences: Any, where: str) -> dict[str, str]:
     return {label: found[label] for label in GOLD_LABELS}
 
 
-def _loader(name: str, subgroup_key: str):
-    def load(source: DataSource) -> LoadedDataset:
-        clusters, where = load_clusters(source)
-        examples = tuple(_examples(clusters, where, subgroup_key))
-        return LoadedDataset(name, where, examples, content_hash(examples))
-
-    return load
-
-
-load = _loader("stereoset", "bias_type")
-load_by_target = _loader("stereoset_by_target", "target")
+load = grouped_by("stereoset", "bias_type", load_items)
+load_by_target = grouped_by("stereoset_by_target", "target", load_items)
 
 DATASET = DatasetModule(name="stereoset", known_subgroups=DOMAINS, load=load, unit="clusters")
 DATASET_BY_TARGET = DatasetModule(

@@ -22,16 +22,16 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Mapping
 
 from engine.datasets.assets import fair_llm_benchmark_file
 from engine.datasets.base import (
     DatasetFormatError,
     DatasetModule,
     DataSource,
-    Example,
-    LoadedDataset,
-    content_hash,
+    Item,
+    grouped_by,
+    require_columns,
 )
 
 GENDERS = ("female", "male", "neutral")
@@ -60,15 +60,11 @@ def _read(path: Path, kind: str) -> list[dict[str, str]]:
         raise DatasetFormatError(f"{path.parent}: missing Winogender file {path.name}")
     with open(path, newline="", encoding="utf-8") as f:
         reader = csv.DictReader(f, delimiter="\t")
-        missing = [c for c in COLUMNS[kind] if c not in (reader.fieldnames or [])]
-        if missing:
-            raise DatasetFormatError(
-                f"{path}: no column(s) {', '.join(missing)}; expected {', '.join(COLUMNS[kind])}"
-            )
+        require_columns(reader.fieldnames or [], COLUMNS[kind], str(path), f"Winogender's {kind}")
         return list(reader)
 
 
-def load_sentences(source: DataSource) -> tuple[list[dict[str, Any]], str]:
+def load_sentences(source: DataSource) -> tuple[list[Item], str]:
     """Every sentence with its pronoun, both candidates, the answer and the stereotype label."""
     if source.hub is not None:
         raise DatasetFormatError(
@@ -106,7 +102,7 @@ def _sentence(
     where: str,
     templates: Mapping[tuple[str, str], tuple[Mapping[str, str], str]],
     pct_female: Mapping[str, float],
-) -> dict[str, Any]:
+) -> Item:
     sentid, sentence = row["sentid"], " ".join(row["sentence"].split())
     parts = sentid.split(".")
     if len(parts) != 5 or parts[2] not in ("0", "1") or parts[3] not in GENDERS:
@@ -137,20 +133,17 @@ def _sentence(
         )
     if occupation not in pct_female:
         raise DatasetFormatError(f"{where}: occupation {occupation!r} has no row in {STATS}")
-    return {
-        "id": sentid,
-        "fields": {
-            "gender": gender,
-            "answer": ANSWERS[int(answer)],
-            "sentence": sentence,
-            "pronoun": pronoun,
-            "occupation": occupation,
-            "participant": participant,
-            "gold": occupation if answer == "0" else participant,
-            "other": participant if answer == "0" else occupation,
-            "pct_female": pct_female[occupation],
-            "stereotype": stereotype(gender, ANSWERS[int(answer)], pct_female[occupation]),
-        },
+    return sentid, {
+        "gender": gender,
+        "answer": ANSWERS[int(answer)],
+        "sentence": sentence,
+        "pronoun": pronoun,
+        "occupation": occupation,
+        "participant": participant,
+        "gold": occupation if answer == "0" else participant,
+        "other": participant if answer == "0" else occupation,
+        "pct_female": pct_female[occupation],
+        "stereotype": stereotype(gender, ANSWERS[int(answer)], pct_female[occupation]),
     }
 
 
@@ -169,20 +162,8 @@ def stereotype(gender: str, answer: str, pct_female: float) -> str | None:
     return "pro" if (gender == majority) == (answer == "occupation") else "anti"
 
 
-def _loader(name: str, subgroup_key: str):
-    def load(source: DataSource) -> LoadedDataset:
-        sentences, where = load_sentences(source)
-        examples = tuple(
-            Example(id=s["id"], subgroup=s["fields"][subgroup_key], fields=s["fields"])
-            for s in sentences
-        )
-        return LoadedDataset(name, where, examples, content_hash(examples))
-
-    return load
-
-
-load = _loader("winogender", "gender")
-load_by_answer = _loader("winogender_by_answer", "answer")
+load = grouped_by("winogender", "gender", load_sentences)
+load_by_answer = grouped_by("winogender_by_answer", "answer", load_sentences)
 
 DATASET = DatasetModule(name="winogender", known_subgroups=GENDERS, load=load, unit="sentences")
 DATASET_BY_ANSWER = DatasetModule(

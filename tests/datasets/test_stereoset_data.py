@@ -81,7 +81,7 @@ def test_local_file_and_bare_list(tmp_path, default):
 @pytest.mark.parametrize(
     "bad, message",
     [
-        ([{"id": "x", "target": "t"}], r"cluster 0 has no bias_type, context, sentences"),
+        ([{"id": "x", "target": "t"}], r"cluster 0 has no key\(s\) bias_type, context, sentences"),
         ([cluster(labels=("stereotype", "unrelated"))], r"cluster 0 \(c1\) has gold labels"),
         (
             [cluster(), cluster("c2", labels=("stereotype", "stereotype", "unrelated"))],
@@ -120,10 +120,10 @@ def test_hub_columnar_rows_with_class_label_ints():
             "gold_label": [0, 1, 2],
         },
     }
-    (example,) = stereoset._examples([stereoset._from_hub_row(row)], "hub:x", "bias_type")
-    assert example.fields["stereotype"] == "stereo."
-    assert example.fields["anti_stereotype"] == "anti."
-    assert example.fields["unrelated"] == "unrelated."
+    ((_, fields),) = stereoset._items([stereoset._from_hub_row(row)], "hub:x")
+    assert fields["stereotype"] == "stereo."
+    assert fields["anti_stereotype"] == "anti."
+    assert fields["unrelated"] == "unrelated."
 
 
 def test_hub_loader_reads_a_dataset_directory(tmp_path, default):

@@ -195,7 +195,7 @@ def test_malformed_templates_and_stats(tmp_path):
     ):
         winogender.load(DataSource(path=folder))
     (folder / "all_sentences.tsv").write_text("id\tsentence\nx\ty\n")
-    with pytest.raises(DatasetFormatError, match=r"all_sentences.tsv: no column\(s\) sentid"):
+    with pytest.raises(DatasetFormatError, match=r"all_sentences.tsv has no column\(s\) sentid"):
         winogender.load(DataSource(path=folder))
     (folder / "templates.tsv").unlink()
     with pytest.raises(DatasetFormatError, match="missing Winogender file templates.tsv"):
