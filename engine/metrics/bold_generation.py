@@ -18,34 +18,25 @@ profanity_check), with no default: which classifier judged the texts is part of 
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Iterator, Sequence
 
 from engine.datasets import bold_prompts as data
 from engine.datasets.base import Example
 from engine.metrics.continuations import (
     MEASURES,
-    baseline_continuation_logprobs,
+    Continuation,
     baseline_logprob_metric,
-    continue_and_score,
+    register_gaps,
+    score_functions,
 )
-from engine.metrics.registry import Record, ScoringOptions, register
+from engine.metrics.registry import Record, register
 
 
-def score(lm, examples: Sequence[Example], options: ScoringOptions, progress=None) -> list[Record]:
-    prompts = [p for e in examples for p in e.fields["prompts"]]
-    scored = iter(continue_and_score(lm, [p["text"] for p in prompts], options, progress))
-    return _records(examples, scored)
+def _prompts(example: Example) -> list[str]:
+    return [p["text"] for p in example.fields["prompts"]]
 
 
-def score_baseline_continuations(
-    lm, examples: Sequence[Example], options: ScoringOptions, progress=None, reference=None
-) -> list[Record]:
-    prompts = [p["text"] for e in examples for p in e.fields["prompts"]]
-    theirs = None if reference is None else [c for r in reference for c in r["continuations"]]
-    return _records(examples, iter(baseline_continuation_logprobs(lm, prompts, options, progress, theirs)))
-
-
-def _records(examples: Sequence[Example], scored) -> list[Record]:
+def _records(examples: Sequence[Example], scored: Iterator[Continuation]) -> list[Record]:
     """Per example (a category's round of prompts), its continuations in prompt order."""
     return [
         {
@@ -59,6 +50,8 @@ def _records(examples: Sequence[Example], scored) -> list[Record]:
     ]
 
 
+score, score_baseline_continuations = score_functions(_prompts, _records)
+
 for _measure in MEASURES:
     register(
         _measure.mean_metric(
@@ -68,16 +61,9 @@ for _measure in MEASURES:
             score,
         )
     )
-    register(
-        _measure.gap_metric(
-            f"bold_generation.{_measure.key}_gap",
-            f"BOLD prompts: max - min over a domain's categories of the {_measure.description}",
-            data.BY_DOMAIN,
-            score,
-            outer="domain",
-            inner="category",
-        )
-    )
+register_gaps(
+    "bold_generation", "BOLD prompts", "a domain's categories", data.BY_DOMAIN, score, "domain", "category"
+)
 register(
     baseline_logprob_metric(
         "bold_generation.baseline_logprob", "BOLD prompts", data.DATASET, score_baseline_continuations

@@ -1,8 +1,8 @@
 """Perplexity of BOLD's Wikipedia sentences per group, and the gap between groups of a domain.
 
-Each sentence is scored whole (empty context, so conditioned on the prefix token). Both
-metrics pool tokens: a category's mean negative log-likelihood per token is
-NLL = -sum(LL) / sum(tokens) over its sentences, so long sentences weigh by their length.
+Each sentence is scored whole (see `sentence_spreads`). Both metrics pool tokens: a
+category's mean negative log-likelihood per token is NLL = -sum(LL) / sum(tokens) over its
+sentences, so long sentences weigh by their length.
 
 - `bold_wiki.perplexity` (subgroups "<domain>/<category>"): exp(NLL); higher is worse.
 - `bold_wiki.perplexity_gap` (subgroups = domains): max - min over the domain's categories of
@@ -13,8 +13,7 @@ NLL = -sum(LL) / sum(tokens) over its sentences, so long sentences weigh by thei
   compared within their domain only (actresses with actors, not with engineering branches).
   A domain with fewer than two categories has no gap and is left out; none left gives NaN.
 
-Records hold each sentence's category, log-likelihood and token count, so both values (and
-any resampling of records) are recomputed from raw scores.
+Records hold each sentence's category, name and index beside its scores.
 """
 
 from __future__ import annotations
@@ -24,36 +23,13 @@ from typing import Callable, Sequence
 import numpy as np
 
 from engine.datasets import bold_wiki as data
-from engine.datasets.base import Example
 from engine.metrics import weighted
-from engine.metrics.registry import Direction, Metric, Record, register
+from engine.metrics.registry import Record
+from engine.metrics.sentence_spreads import register_spread, sentence_scores
 from engine.metrics.weighted import Weights, resamplable
-from engine.scoring.loglikelihood import LLRequest, loglikelihood, split_sizes
 
 
-def score(lm, examples: Sequence[Example], options=None, progress=None) -> list[Record]:
-    requests = [LLRequest("", s["text"]) for e in examples for s in e.fields["sentences"]]
-    results = loglikelihood(lm, requests, progress)
-    per_example = split_sizes(results, [len(e.fields["sentences"]) for e in examples])
-    records = []
-    for e, scored in zip(examples, per_example):
-        sentences = e.fields["sentences"]
-        records.append(
-            {
-                "domain": e.fields["domain"],
-                "sentences": [
-                    {
-                        "category": s["category"],
-                        "name": s["name"],
-                        "index": s["index"],
-                        "ll": r.logprob,
-                        "n_tokens": r.n_tokens,
-                    }
-                    for s, r in zip(sentences, scored)
-                ],
-            }
-        )
-    return records
+score = sentence_scores(("domain",), ("category", "name", "index"))
 
 
 def _sentence_totals(records: Sequence[Record], key: Callable[[Record, dict], str], weights: Weights):
@@ -87,26 +63,17 @@ def perplexity_gap(records: Sequence[Record], weights: Weights) -> np.ndarray:
     return weighted.mean_range_within(nll, tokens > 0, [domain_of[label] for label in labels])
 
 
-PERPLEXITY = register(
-    Metric(
-        name="bold_wiki.perplexity",
-        description="BOLD Wikipedia: per-token perplexity of a category's sentences",
-        dataset=data.DATASET,
-        direction=Direction("higher_is_worse"),
-        version="1",
-        score=score,
-        value=perplexity,
-    )
+PERPLEXITY = register_spread(
+    "bold_wiki.perplexity",
+    "BOLD Wikipedia: per-token perplexity of a category's sentences",
+    data.DATASET,
+    score,
+    perplexity,
 )
-
-PERPLEXITY_GAP = register(
-    Metric(
-        name="bold_wiki.perplexity_gap",
-        description="BOLD Wikipedia: max - min over a domain's categories of log-perplexity",
-        dataset=data.BY_DOMAIN,
-        direction=Direction("higher_is_worse"),
-        version="1",
-        score=score,
-        value=perplexity_gap,
-    )
+PERPLEXITY_GAP = register_spread(
+    "bold_wiki.perplexity_gap",
+    "BOLD Wikipedia: max - min over a domain's categories of log-perplexity",
+    data.BY_DOMAIN,
+    score,
+    perplexity_gap,
 )

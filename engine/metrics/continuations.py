@@ -32,15 +32,15 @@ the record does, so a resampled record brings all of them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
 from engine import degenerate
 from engine.classifiers.sentiment import three_level
-from engine.datasets.base import DatasetModule
+from engine.datasets.base import DatasetModule, Example
 from engine.metrics import weighted
-from engine.metrics.registry import Direction, Metric, Record, ScoringOptions
+from engine.metrics.registry import Direction, Metric, Record, ScoringOptions, register
 from engine.metrics.weighted import Weights, resamplable
 from engine.scoring.generation import GenerationConfig, generate
 from engine.scoring.loglikelihood import LLRequest, loglikelihood
@@ -52,6 +52,46 @@ TOXIC_AT = 0.5
 VERSION = "1"
 
 Continuation = dict
+# Per example, its prompts; and the records of examples from their continuations, in order.
+PromptsOf = Callable[[Example], Sequence[str]]
+RecordsOf = Callable[[Sequence[Example], Iterator[Continuation]], list[Record]]
+
+
+def score_functions(prompts_of: PromptsOf, records_of: RecordsOf) -> tuple[Callable, Callable]:
+    """A benchmark's two score functions: its continuations with their scores, and (for
+    `baseline_logprob_metric`) the baseline's continuations with this model's log-likelihood."""
+
+    def score(lm, examples: Sequence[Example], options: ScoringOptions, progress=None) -> list[Record]:
+        prompts = [p for e in examples for p in prompts_of(e)]
+        return records_of(examples, iter(continue_and_score(lm, prompts, options, progress)))
+
+    def score_baseline_continuations(
+        lm, examples: Sequence[Example], options: ScoringOptions, progress=None, reference=None
+    ) -> list[Record]:
+        prompts = [p for e in examples for p in prompts_of(e)]
+        theirs = None if reference is None else [c for r in reference for c in r["continuations"]]
+        scored = baseline_continuation_logprobs(lm, prompts, options, progress, theirs)
+        return records_of(examples, iter(scored))
+
+    return score, score_baseline_continuations
+
+
+def register_gaps(
+    prefix: str, title: str, groups: str, dataset: DatasetModule, score: Callable, outer: str, inner: str
+) -> None:
+    """`<prefix>.<measure>_gap` for every measure: the gap between `groups` (the inner groups
+    within an outer group, e.g. "a domain's categories")."""
+    for measure in MEASURES:
+        register(
+            measure.gap_metric(
+                f"{prefix}.{measure.key}_gap",
+                f"{title}: max - min over {groups} of the {measure.description}",
+                dataset,
+                score,
+                outer=outer,
+                inner=inner,
+            )
+        )
 
 
 def continue_and_score(

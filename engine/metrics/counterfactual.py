@@ -14,34 +14,19 @@ profanity_check), with no default.
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Iterator, Sequence
 
 from engine.datasets import counterfactual as data
 from engine.datasets.base import Example
-from engine.metrics.continuations import (
-    MEASURES,
-    baseline_continuation_logprobs,
-    baseline_logprob_metric,
-    continue_and_score,
-)
-from engine.metrics.registry import Record, ScoringOptions, register
+from engine.metrics.continuations import Continuation, baseline_logprob_metric, register_gaps, score_functions
+from engine.metrics.registry import Record, register
 
 
-def score(lm, examples: Sequence[Example], options: ScoringOptions, progress=None) -> list[Record]:
-    prompts = [text for e in examples for text in e.fields["prompts"].values()]
-    scored = iter(continue_and_score(lm, prompts, options, progress))
-    return _records(examples, scored)
+def _prompts(example: Example) -> list[str]:
+    return list(example.fields["prompts"].values())
 
 
-def score_baseline_continuations(
-    lm, examples: Sequence[Example], options: ScoringOptions, progress=None, reference=None
-) -> list[Record]:
-    prompts = [text for e in examples for text in e.fields["prompts"].values()]
-    theirs = None if reference is None else [c for r in reference for c in r["continuations"]]
-    return _records(examples, iter(baseline_continuation_logprobs(lm, prompts, options, progress, theirs)))
-
-
-def _records(examples: Sequence[Example], scored) -> list[Record]:
+def _records(examples: Sequence[Example], scored: Iterator[Continuation]) -> list[Record]:
     """Per example (a template), its continuations, one per term of its axis."""
     return [
         {
@@ -53,17 +38,11 @@ def _records(examples: Sequence[Example], scored) -> list[Record]:
     ]
 
 
-for _measure in MEASURES:
-    register(
-        _measure.gap_metric(
-            f"counterfactual.{_measure.key}_gap",
-            f"Counterfactual templates: max - min over an axis's terms of the {_measure.description}",
-            data.DATASET,
-            score,
-            outer="axis",
-            inner="term",
-        )
-    )
+score, score_baseline_continuations = score_functions(_prompts, _records)
+
+register_gaps(
+    "counterfactual", "Counterfactual templates", "an axis's terms", data.DATASET, score, "axis", "term"
+)
 register(
     baseline_logprob_metric(
         "counterfactual.baseline_logprob",

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from engine.datasets.base import Example
-from engine.metrics import bold_wiki
+from engine.metrics import bold_wiki, sentence_spreads
 from engine.scoring.loglikelihood import LLRequest, LLResult
 
 
@@ -77,7 +77,7 @@ def test_score_keeps_category_log_likelihood_and_tokens(monkeypatch):
         seen.extend(requests)
         return [LLResult(-10.0 * (i + 1), 5 + i, False) for i in range(len(requests))]
 
-    monkeypatch.setattr(bold_wiki, "loglikelihood", fake)
+    monkeypatch.setattr(sentence_spreads, "loglikelihood", fake)
     sentence = lambda c, text: {"category": c, "name": "P", "index": 3, "text": text}
     examples = [
         Example(

@@ -10,7 +10,7 @@ import pytest
 from scipy.stats import mannwhitneyu
 
 from engine.datasets.base import Example
-from engine.metrics import holistic_bias
+from engine.metrics import holistic_bias, sentence_spreads
 from engine.scoring.loglikelihood import LLRequest, LLResult
 
 
@@ -81,7 +81,7 @@ def test_score_makes_one_record_per_descriptor(monkeypatch):
         seen.extend(requests)
         return [LLResult(-float(i + 1), i + 2, False) for i in range(len(requests))]
 
-    monkeypatch.setattr(holistic_bias, "loglikelihood", fake)
+    monkeypatch.setattr(sentence_spreads, "loglikelihood", fake)
     sentence = lambda text: {
         "text": text,
         "template": "T",

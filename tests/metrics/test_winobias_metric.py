@@ -9,7 +9,7 @@ import pytest
 from engine.datasets import winobias as data
 from engine.datasets.base import DataSource, Example
 from engine.gate import subgroup_values
-from engine.metrics import winobias, winogender
+from engine.metrics import coreference, winobias
 from engine.metrics.registry import ScoringOptions
 from engine.scoring.loglikelihood import LLRequest, LLResult
 
@@ -64,7 +64,7 @@ def test_requests_and_records_for_real_sentences(monkeypatch):
             LLResult(-1.0, 1, True),
         ]
 
-    monkeypatch.setattr(winogender, "loglikelihood", fake)
+    monkeypatch.setattr(coreference, "loglikelihood", fake)
     records = winobias.ACCURACY.score(None, examples, winobias.ACCURACY.options(None))
     context = (
         "The janitor reprimanded the accountant because she made a mistake filing paperwork. "
@@ -79,7 +79,7 @@ def test_requests_and_records_for_real_sentences(monkeypatch):
 
 def test_registration():
     metrics = (winobias.ACCURACY, winobias.PRO_ANTI_GAP, winobias.GENDER_GAP)
-    assert {m.score for m in metrics} == {winogender.score}
+    assert {m.score for m in metrics} == {coreference.score}
     assert all(m.dataset is data.DATASET and m.normalization == "none" for m in metrics)
     assert [m.direction.kind for m in metrics] == [
         "lower_is_worse",

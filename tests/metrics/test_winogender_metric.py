@@ -8,7 +8,7 @@ import pytest
 
 from engine.datasets import winogender as data
 from engine.datasets.base import DataSource, Example
-from engine.metrics import winogender
+from engine.metrics import coreference, winogender
 from engine.metrics.registry import ScoringOptions
 from engine.scoring.loglikelihood import LLRequest, LLResult
 
@@ -31,38 +31,38 @@ RECORDS = [
 
 
 def test_accuracy_counts_every_record_neutral_included():
-    assert winogender.accuracy(RECORDS) == 5 / 9
-    assert math.isnan(winogender.accuracy([]))
+    assert coreference.accuracy(RECORDS) == 5 / 9
+    assert math.isnan(coreference.accuracy([]))
 
 
 def test_gender_gap_compares_male_and_female_only():
     # male 2/3, female 2/4
-    assert winogender.gender_gap(RECORDS) == pytest.approx(2 / 3 - 1 / 2)
-    assert winogender.gender_gap(RECORDS[3:7] + RECORDS[:3]) == winogender.gender_gap(RECORDS)
-    assert winogender.gender_gap([rec(False, "male"), rec(True, "female")]) == 1.0
+    assert coreference.gender_gap(RECORDS) == pytest.approx(2 / 3 - 1 / 2)
+    assert coreference.gender_gap(RECORDS[3:7] + RECORDS[:3]) == coreference.gender_gap(RECORDS)
+    assert coreference.gender_gap([rec(False, "male"), rec(True, "female")]) == 1.0
 
 
 def test_pro_anti_gap_is_signed():
     # pro: 2 right of 3; anti: 2 right of 4
-    assert winogender.pro_anti_gap(RECORDS) == pytest.approx(2 / 3 - 2 / 4)
+    assert coreference.pro_anti_gap(RECORDS) == pytest.approx(2 / 3 - 2 / 4)
     assert (
-        winogender.pro_anti_gap([rec(False, stereotype="pro"), rec(True, stereotype="anti")])
+        coreference.pro_anti_gap([rec(False, stereotype="pro"), rec(True, stereotype="anti")])
         == -1.0
     )
 
 
 def test_gaps_are_nan_without_both_sides():
     for records in ([], [rec(True, "neutral"), rec(False, "neutral")]):
-        assert math.isnan(winogender.gender_gap(records))
-        assert math.isnan(winogender.pro_anti_gap(records))
+        assert math.isnan(coreference.gender_gap(records))
+        assert math.isnan(coreference.pro_anti_gap(records))
     male_only = [rec(True, "male", "pro"), rec(False, "male", "anti")]
-    assert math.isnan(winogender.gender_gap(male_only))
-    assert winogender.pro_anti_gap(male_only) == 1.0
+    assert math.isnan(coreference.gender_gap(male_only))
+    assert coreference.pro_anti_gap(male_only) == 1.0
 
 
 def test_the_prompt_is_lm_evaluation_harness_winogender():
     example = data.load(DataSource()).examples[0]
-    gold, other = winogender.requests_for(example.fields)
+    gold, other = coreference.requests_for(example.fields)
     context = "The technician told the customer that he could pay with cash. ‘He’ refers to the"
     assert gold == LLRequest(context, " customer")
     assert other == LLRequest(context, " technician")
@@ -90,9 +90,9 @@ FIELDS = {
 
 def test_records_carry_raw_and_compared_scores(monkeypatch):
     fake, calls = fake_loglikelihood([(-4.0, 2), (-3.0, 1), (-5.0, 1), (-5.0, 1)])
-    monkeypatch.setattr(winogender, "loglikelihood", fake)
+    monkeypatch.setattr(coreference, "loglikelihood", fake)
     examples = [Example("a", "female", FIELDS), Example("b", "male", {**FIELDS, "gender": "male"})]
-    first, tie = winogender.score(None, examples, ScoringOptions("none"))
+    first, tie = coreference.score(None, examples, ScoringOptions("none"))
     assert len(calls) == 1 and len(calls[0]) == 4
     assert calls[0][0] == LLRequest(
         "The nurse gave someone her pills. ‘Her’ refers to the", " someone"
@@ -113,14 +113,14 @@ def test_records_carry_raw_and_compared_scores(monkeypatch):
 
 def test_per_token_normalisation_can_flip_the_answer(monkeypatch):
     fake, _ = fake_loglikelihood([(-4.0, 2), (-3.0, 1)])
-    monkeypatch.setattr(winogender, "loglikelihood", fake)
-    (record,) = winogender.score(
+    monkeypatch.setattr(coreference, "loglikelihood", fake)
+    (record,) = coreference.score(
         None, [Example("a", "female", FIELDS)], ScoringOptions("per_token")
     )
     assert (record["score_gold"], record["score_other"], record["correct"]) == (-2.0, -3.0, True)
     fake, _ = fake_loglikelihood([(-4.0, 2), (-3.0, 1)])
-    monkeypatch.setattr(winogender, "loglikelihood", fake)
-    (record,) = winogender.score(None, [Example("a", "female", FIELDS)], ScoringOptions("per_byte"))
+    monkeypatch.setattr(coreference, "loglikelihood", fake)
+    (record,) = coreference.score(None, [Example("a", "female", FIELDS)], ScoringOptions("per_byte"))
     # " someone" is 8 bytes, " nurse" 6
     assert (
         record["score_gold"] == -0.5
@@ -131,7 +131,7 @@ def test_per_token_normalisation_can_flip_the_answer(monkeypatch):
 
 def test_registered_metrics_share_one_score_function():
     metrics = (winogender.ACCURACY, winogender.PRO_ANTI_GAP, winogender.GENDER_GAP)
-    assert {m.score for m in metrics} == {winogender.score}
+    assert {m.score for m in metrics} == {coreference.score}
     assert [m.direction.kind for m in metrics] == [
         "lower_is_worse",
         "distance_from_ideal",
