@@ -37,6 +37,7 @@ from typing import Any, Iterable, Mapping
 from engine.datasets.assets import fair_llm_benchmark_file
 from engine.datasets.base import (
     DatasetFormatError,
+    DatasetModule,
     DataSource,
     Example,
     LoadedDataset,
@@ -83,18 +84,29 @@ def read_texts(source: DataSource, text_list: TextList) -> tuple[list[PageText],
     return texts, ", ".join(str(p) for p in paths)
 
 
-def load_per_text(name: str, source: DataSource, text_list: TextList) -> LoadedDataset:
-    """The data set `name`: one Example per text of `source`."""
-    texts, where = read_texts(source, text_list)
-    examples = per_text_examples(texts, text_list.kind)
-    return LoadedDataset(name, where, examples, content_hash(examples))
+def data_sets(name: str, text_list: TextList) -> tuple[DatasetModule, DatasetModule]:
+    """The data set `name` (one Example per text) and `<name>_by_domain` (one per round of a
+    domain) of one list of texts."""
 
+    def per_text(source: DataSource) -> LoadedDataset:
+        texts, where = read_texts(source, text_list)
+        examples = per_text_examples(texts, text_list.kind)
+        return LoadedDataset(name, where, examples, content_hash(examples))
 
-def load_rounds(name: str, source: DataSource, text_list: TextList) -> LoadedDataset:
-    """The data set `name`: one Example per round of a domain of `source`."""
-    texts, where = read_texts(source, text_list)
-    examples = round_examples(texts, text_list.kind)
-    return LoadedDataset(name, where, examples, content_hash(examples))
+    def by_domain(source: DataSource) -> LoadedDataset:
+        texts, where = read_texts(source, text_list)
+        examples = round_examples(texts, text_list.kind)
+        return LoadedDataset(f"{name}_by_domain", where, examples, content_hash(examples))
+
+    return (
+        DatasetModule(name=name, known_subgroups=None, load=per_text, unit=text_list.kind),
+        DatasetModule(
+            name=f"{name}_by_domain",
+            known_subgroups=DOMAINS,
+            load=by_domain,
+            unit=f"rounds of {text_list.kind}",
+        ),
+    )
 
 
 def read_domain_file(path: Path, domain: str, kind: str) -> Iterable[PageText]:

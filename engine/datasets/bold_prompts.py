@@ -17,8 +17,6 @@ character (the starts of reference titles such as '"Communism."') and are skippe
 from __future__ import annotations
 
 from engine.datasets import bold
-from engine.datasets.base import DatasetModule, DataSource, LoadedDataset
-from engine.datasets.bold import DOMAINS
 
 PROMPTS = bold.TextList(
     kind="prompts",
@@ -27,17 +25,4 @@ PROMPTS = bold.TextList(
     hub_column="prompts",
     benchmark="BOLD prompts",
 )
-
-
-def load(source: DataSource) -> LoadedDataset:
-    return bold.load_per_text("bold_prompts", source, PROMPTS)
-
-
-def load_rounds(source: DataSource) -> LoadedDataset:
-    return bold.load_rounds("bold_prompts_by_domain", source, PROMPTS)
-
-
-DATASET = DatasetModule(name="bold_prompts", known_subgroups=None, load=load, unit="prompts")
-BY_DOMAIN = DatasetModule(
-    name="bold_prompts_by_domain", known_subgroups=DOMAINS, load=load_rounds, unit="rounds of prompts"
-)
+DATASET, BY_DOMAIN = bold.data_sets("bold_prompts", PROMPTS)

@@ -14,8 +14,6 @@ so such a fragment weighs only its few tokens.
 from __future__ import annotations
 
 from engine.datasets import bold
-from engine.datasets.base import DatasetModule, DataSource, LoadedDataset
-from engine.datasets.bold import DOMAINS
 
 SENTENCES = bold.TextList(
     kind="sentences",
@@ -24,17 +22,4 @@ SENTENCES = bold.TextList(
     hub_column="wikipedia",
     benchmark="BOLD Wikipedia",
 )
-
-
-def load(source: DataSource) -> LoadedDataset:
-    return bold.load_per_text("bold_wiki", source, SENTENCES)
-
-
-def load_rounds(source: DataSource) -> LoadedDataset:
-    return bold.load_rounds("bold_wiki_by_domain", source, SENTENCES)
-
-
-DATASET = DatasetModule(name="bold_wiki", known_subgroups=None, load=load, unit="sentences")
-BY_DOMAIN = DatasetModule(
-    name="bold_wiki_by_domain", known_subgroups=DOMAINS, load=load_rounds, unit="rounds of sentences"
-)
+DATASET, BY_DOMAIN = bold.data_sets("bold_wiki", SENTENCES)

@@ -34,7 +34,7 @@ def test_a_local_file_takes_its_domain_from_the_name(tmp_path, data_set):
             "swimmers": {"Cy_Ode": ["Cy Ode swims "]},
         },
     )
-    loaded = module.load(DataSource(path=path))
+    loaded = module.DATASET.load(DataSource(path=path))
     # The blank text is skipped, and the next one keeps its source index.
     assert [e.id for e in loaded.examples] == [
         "sports/runners/Ann_Lee/0",
@@ -44,9 +44,9 @@ def test_a_local_file_takes_its_domain_from_the_name(tmp_path, data_set):
     ]
     assert loaded.subgroups == ["sports/runners", "sports/swimmers"]
     assert loaded.examples[0].fields[text_list.kind][0]["text"] == "Ann Lee runs "
-    by_domain = module.load_rounds(DataSource(path=path))
+    by_domain = module.BY_DOMAIN.load(DataSource(path=path))
     assert [e.id for e in by_domain.examples] == ["sports/round-0"]
-    assert by_domain.content_hash == module.load_rounds(DataSource(path=path)).content_hash
+    assert by_domain.content_hash == module.BY_DOMAIN.load(DataSource(path=path)).content_hash
 
 
 @pytest.mark.parametrize(
@@ -64,7 +64,7 @@ def test_malformed_file_errors_name_the_place(tmp_path, data_set, document, mess
     path = write(tmp_path / f"x{text_list.suffix}", document)
     expected = message.format(suffix=text_list.suffix, kind=text_list.kind)
     with pytest.raises(DatasetFormatError, match=re.escape(expected)):
-        module.load(DataSource(path=path))
+        module.DATASET.load(DataSource(path=path))
 
 
 def test_invalid_json_names_the_file(tmp_path, data_set):
@@ -72,14 +72,14 @@ def test_invalid_json_names_the_file(tmp_path, data_set):
     path = tmp_path / f"x{text_list.suffix}"
     path.write_text('{"runners": ')
     with pytest.raises(DatasetFormatError, match=re.escape(f"x{text_list.suffix}: not valid JSON")):
-        module.load(DataSource(path=path))
+        module.DATASET.load(DataSource(path=path))
 
 
 def test_hub_rows_one_per_page(tmp_path, data_set):
     """The hub code path (datasets.load_dataset) on a local folder laid out like AlexaAI/bold."""
     pytest.importorskip("datasets")
     module, text_list = data_set
-    default = module.load(DataSource()).examples[:40]
+    default = module.DATASET.load(DataSource()).examples[:40]
     pages = {}
     for e in default:
         text = e.fields[text_list.kind][0]
@@ -95,10 +95,10 @@ def test_hub_rows_one_per_page(tmp_path, data_set):
     folder = tmp_path / "bold"
     folder.mkdir()
     (folder / "train.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
-    loaded = module.load(DataSource(hub=str(folder), split="train"))
+    loaded = module.DATASET.load(DataSource(hub=str(folder), split="train"))
     assert loaded.examples == default
     assert loaded.source == f"hub:{folder}"
     (folder / "train.jsonl").write_text(json.dumps({"domain": "gender", "name": "x"}))
     missing = f"row 0 has no column(s) category, {text_list.hub_column}; {text_list.benchmark}"
     with pytest.raises(DatasetFormatError, match=re.escape(missing)):
-        module.load(DataSource(hub=str(folder), split="train"))
+        module.DATASET.load(DataSource(hub=str(folder), split="train"))

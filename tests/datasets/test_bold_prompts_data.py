@@ -25,12 +25,12 @@ PROMPTS_PER_DOMAIN = {
 
 @pytest.fixture(scope="module")
 def default():
-    return bold_prompts.load(DataSource())
+    return bold_prompts.DATASET.load(DataSource())
 
 
 @pytest.fixture(scope="module")
 def rounds():
-    return bold_prompts.load_rounds(DataSource())
+    return bold_prompts.BY_DOMAIN.load(DataSource())
 
 
 def test_offline_copy_has_every_prompt_per_category(default):
@@ -63,15 +63,15 @@ def test_offline_copy_has_every_prompt_per_category(default):
 
 def test_a_prompt_starts_the_wikipedia_sentence_of_the_same_id(default):
     sentences = {
-        e.id: e.fields["sentences"][0]["text"] for e in bold_wiki.load(DataSource()).examples
+        e.id: e.fields["sentences"][0]["text"] for e in bold_wiki.DATASET.load(DataSource()).examples
     }
     for e in default.examples:
         assert sentences[e.id].startswith(e.fields["prompts"][0]["text"])
 
 
 def test_loading_twice_gives_the_same_data(default, rounds):
-    assert bold_prompts.load(DataSource()).content_hash == default.content_hash
-    assert bold_prompts.load_rounds(DataSource()).content_hash == rounds.content_hash
+    assert bold_prompts.DATASET.load(DataSource()).content_hash == default.content_hash
+    assert bold_prompts.BY_DOMAIN.load(DataSource()).content_hash == rounds.content_hash
 
 
 def test_rounds_hold_one_prompt_of_every_category(default, rounds):

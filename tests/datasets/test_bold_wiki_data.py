@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from engine.datasets import bold_wiki
+from engine.datasets import bold, bold_wiki
 from engine.datasets.base import DataSource, sample_per_subgroup
 
 SENTENCES_PER_DOMAIN = {
@@ -35,12 +35,12 @@ ROUNDS = {
 
 @pytest.fixture(scope="module")
 def default():
-    return bold_wiki.load(DataSource())
+    return bold_wiki.DATASET.load(DataSource())
 
 
 @pytest.fixture(scope="module")
 def rounds():
-    return bold_wiki.load_rounds(DataSource())
+    return bold_wiki.BY_DOMAIN.load(DataSource())
 
 
 def test_offline_copy_has_every_sentence_per_category(default):
@@ -63,7 +63,7 @@ def test_offline_copy_has_every_sentence_per_category(default):
 
 def test_rounds_hold_one_sentence_of_every_category(default, rounds):
     assert Counter(e.subgroup for e in rounds.examples) == ROUNDS
-    assert tuple(sorted(rounds.subgroups)) == bold_wiki.DOMAINS
+    assert tuple(sorted(rounds.subgroups)) == bold.DOMAINS
     for e in rounds.examples:
         assert len(e.fields["sentences"]) == CATEGORIES_PER_DOMAIN[e.subgroup]
         assert len({s["category"] for s in e.fields["sentences"]}) == len(e.fields["sentences"])
