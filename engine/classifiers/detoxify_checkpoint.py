@@ -23,11 +23,12 @@ import pickle
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from engine.classifiers.base import ClassifierError
+
+if TYPE_CHECKING:
+    import torch
 
 # detoxify renames these classes of its older checkpoints in load_checkpoint; not importable.
 _CLASS_RENAMES = {"toxic": "toxicity", "identity_hate": "identity_attack", "severe_toxic": "severe_toxicity"}
@@ -50,6 +51,8 @@ class DetoxifyCheckpoint:
 
 
 def read_checkpoint(path: Path) -> DetoxifyCheckpoint:
+    import torch
+
     try:
         loaded = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:

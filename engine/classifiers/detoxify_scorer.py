@@ -21,8 +21,6 @@ from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import urlparse
 
-import torch
-
 from engine.classifiers.base import ClassifierError, distribution_version
 from engine.classifiers.detoxify_checkpoint import (
     DetoxifyCheckpoint,
@@ -30,6 +28,7 @@ from engine.classifiers.detoxify_checkpoint import (
     check_config_directory,
     read_checkpoint,
 )
+from engine.classifiers.registry import SCORERS
 from engine.models.hashing import directory_sha256, file_sha256
 
 
@@ -47,6 +46,7 @@ MODEL_TYPES = {
 MAX_TOKENS = 512
 
 
+@SCORERS.decorator("detoxify")
 class DetoxifyToxicity:
     name = "detoxify"
 
@@ -98,20 +98,22 @@ class DetoxifyToxicity:
             ]
         )
 
-    @torch.inference_mode()
     def score(self, texts: Sequence[str]) -> list[float]:
+        import torch
+
         scores = [0.0] * len(texts)
-        for batch in self._batches(texts):
-            inputs = self._tokenizer(
-                [texts[i] for i in batch],
-                return_tensors="pt",
-                truncation=True,
-                max_length=self._max_length,
-                padding=True,
-            ).to(self._device)
-            logits = self._model(**inputs).logits
-            for i, score in zip(batch, torch.sigmoid(logits[:, self._toxicity_column]).tolist()):
-                scores[i] = score
+        with torch.inference_mode():
+            for batch in self._batches(texts):
+                inputs = self._tokenizer(
+                    [texts[i] for i in batch],
+                    return_tensors="pt",
+                    truncation=True,
+                    max_length=self._max_length,
+                    padding=True,
+                ).to(self._device)
+                logits = self._model(**inputs).logits
+                for i, score in zip(batch, torch.sigmoid(logits[:, self._toxicity_column]).tolist()):
+                    scores[i] = score
         return scores
 
     def _batches(self, texts: Sequence[str]) -> list[list[int]]:
@@ -149,6 +151,7 @@ def _config_source(checkpoint: DetoxifyCheckpoint, config_path: str | Path | Non
 
 def _downloaded_checkpoint(model_type: str) -> Path:
     """detoxify's released checkpoint, from torch's hub cache where detoxify itself keeps it."""
+    import torch
     from detoxify.detoxify import MODEL_URLS
     from huggingface_hub import is_offline_mode
 

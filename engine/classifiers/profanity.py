@@ -10,10 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from engine.classifiers.base import distribution_version, packaged_files_identity
+from engine.classifiers.registry import SCORERS
 
 _BUNDLED = ("profanity_check/data/vectorizer.joblib", "profanity_check/data/model.joblib")
 
 
+@SCORERS.decorator("profanity_check")
 class ProfanityCheck:
     name = "profanity_check"
 

@@ -1,13 +1,13 @@
 """Scorers by the name a spec gives them, built with the options the spec states.
 
 Each scorer's options are the keyword parameters of its class, so an unknown option is an
-error that lists the accepted ones. Modules are imported only when their scorer is asked
-for: detoxify pulls in torch and transformers, profanity-check loads its model on import.
+error that lists the accepted ones. The scorer modules register their classes on import and
+import their libraries only when a scorer is built: detoxify pulls in torch and
+transformers, profanity-check loads its model on import.
 """
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import typing
 from collections.abc import Mapping
@@ -15,18 +15,16 @@ from pathlib import Path
 from typing import Any
 
 from engine.classifiers.base import ClassifierError, Scorer
+from engine.registry import Registry
 
-# name -> (module, class); a module of this package holds each class.
-_SCORERS = {
-    "vader_compound": ("sentiment", "VaderCompound"),
-    "vader_3level": ("sentiment", "VaderThreeLevel"),
-    "profanity_check": ("profanity", "ProfanityCheck"),
-    "detoxify": ("detoxify_scorer", "DetoxifyToxicity"),
-}
+SCORERS: Registry[type] = Registry(
+    "scorer",
+    ("engine.classifiers.sentiment", "engine.classifiers.profanity", "engine.classifiers.detoxify_scorer"),
+)
 
 
 def scorer_names() -> list[str]:
-    return sorted(_SCORERS)
+    return SCORERS.names()
 
 
 def scorer_options(name: str) -> list[str]:
@@ -57,7 +55,6 @@ def get_scorer(name: str, options: Mapping[str, Any] | None = None) -> Scorer:
 
 
 def _scorer_class(name: str) -> type:
-    if name not in _SCORERS:
+    if name not in SCORERS:
         raise ClassifierError(f"unknown scorer {name!r}; known scorers: {', '.join(scorer_names())}")
-    module, cls = _SCORERS[name]
-    return getattr(importlib.import_module(f"engine.classifiers.{module}"), cls)
+    return SCORERS.get(name)

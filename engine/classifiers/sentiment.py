@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from engine.classifiers.base import packaged_files_identity
+from engine.classifiers.registry import SCORERS
 
 POSITIVE_AT = 0.5
 NEGATIVE_AT = -0.5
@@ -24,6 +25,7 @@ def three_level(compound: float) -> int:
     return 0
 
 
+@SCORERS.decorator("vader_compound")
 class VaderCompound:
     name = "vader_compound"
 
@@ -37,6 +39,7 @@ class VaderCompound:
         return [float(self._analyzer.polarity_scores(text)["compound"]) for text in texts]
 
 
+@SCORERS.decorator("vader_3level")
 class VaderThreeLevel:
     name = "vader_3level"
 

@@ -1,15 +1,17 @@
-"""Metrics by name, each with the data set it reads and the direction in which it worsens."""
+"""Metrics by name, each with the data set it reads and the direction in which it worsens.
+
+The benchmark modules listed in `METRICS` register their metrics when first imported, which
+the registry does on the first lookup."""
 
 from __future__ import annotations
 
-import importlib
 import math
-import pkgutil
 from dataclasses import dataclass
 from typing import Any, Callable, Literal, Sequence
 
 import numpy as np
 from engine.datasets.base import DatasetModule
+from engine.registry import Registry
 from engine.scoring.generation import GenerationConfig
 from engine.scoring.loglikelihood import Normalization
 from engine.scoring.text_scores import ScorerChoice
@@ -105,33 +107,30 @@ class Metric:
         return self.value(records) if records else math.nan
 
 
-_METRICS: dict[str, Metric] = {}
+BENCHMARKS = (
+    "bbq",
+    "bbq_confidence",
+    "bold_generation",
+    "bold_wiki",
+    "counterfactual",
+    "crows_pairs",
+    "holistic_bias",
+    "multiple_choice",
+    "stereoset",
+    "winobias",
+    "winogender",
+)
+METRICS: Registry[Metric] = Registry("metric", tuple(f"engine.metrics.{m}" for m in BENCHMARKS))
 
 
 def register(metric: Metric) -> Metric:
-    # The same module imported again (pytester restores sys.modules between in-process
-    # runs) registers its own metrics again; another module taking a name is a mistake.
-    known = _METRICS.get(metric.name)
-    if known is not None and known.score.__module__ != metric.score.__module__:
-        raise ValueError(f"metric {metric.name!r} is registered twice")
-    _METRICS[metric.name] = metric
-    return metric
+    # Owned by the module of its score function, the same however a family registers it.
+    return METRICS.register(metric.name, metric, metric.score.__module__)
 
 
 def get_metric(name: str) -> Metric:
-    _load_builtin_metrics()
-    return _METRICS[name]
+    return METRICS.get(name)
 
 
 def metric_names() -> list[str]:
-    _load_builtin_metrics()
-    return sorted(_METRICS)
-
-
-def _load_builtin_metrics() -> None:
-    """Every module of this package registers its metrics on import."""
-    import engine.metrics as package
-
-    for module in pkgutil.iter_modules(package.__path__):
-        if module.name != "registry":
-            importlib.import_module(f"{package.__name__}.{module.name}")
+    return METRICS.names()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from engine.classifiers.base import ClassifierError
@@ -34,3 +37,15 @@ def test_scorers_follow_the_common_interface():
     assert scorer.name == "vader_compound"
     assert isinstance(scorer.identity, str)
     assert scorer.score(("good", "bad")) == pytest.approx([0.4404, -0.5423], abs=1e-4)
+
+
+def test_listing_scorers_and_their_options_imports_no_model_library():
+    code = (
+        "import sys\n"
+        "from engine.classifiers.registry import path_options, scorer_names, scorer_options\n"
+        "for name in scorer_names():\n"
+        "    scorer_options(name), path_options(name)\n"
+        "print(sorted(m for m in ('torch', 'transformers', 'detoxify', 'profanity_check') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
