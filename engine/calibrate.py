@@ -58,7 +58,7 @@ def calibrate(run: GateRun, tolerance: float | None = None) -> list[Suggestion]:
         records = baseline.records[c.metric.name]
         for group in subgroups_of(c.examples):
             mine = [records[i] for i in members(c.examples, group)]
-            resampled = resample(c.metric, mine, statistics, run.spec.seed, group)
+            resampled = resample(c.metric, mine, statistics, run.spec.seed, group, c.options)
             spread = stats.percentile_interval(resampled.draws, statistics.confidence).half_width
             wanted = c.check.tolerance_for(group) if tolerance is None else tolerance
             out.append(

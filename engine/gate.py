@@ -32,7 +32,7 @@ import numpy as np
 
 from engine import degenerate, missing, stats
 from engine.datasets.base import OVERALL, Example, stable_seed
-from engine.metrics.registry import Metric, Record
+from engine.metrics.registry import Metric, Record, ScoringOptions
 from engine.spec.models import CheckSpec, StatisticsSpec
 
 # Shares such as 0.53 - 0.50 are not exact in binary; a worsening equal to the tolerance as
@@ -124,14 +124,14 @@ def members(examples: Sequence[Example], subgroup: str) -> list[int]:
 
 
 def subgroup_values(
-    metric: Metric, examples: Sequence[Example], records: Sequence[Record]
+    metric: Metric, examples: Sequence[Example], records: Sequence[Record], options: ScoringOptions
 ) -> dict[str, tuple[float, int]]:
-    """Per subgroup (and overall): the metric's value on one model's complete records and
-    how many they are."""
+    """Per subgroup (and overall): the metric's value under the check's options on one
+    model's complete records, and how many they are."""
     out = {}
     for group in subgroups_of(examples):
         scored = missing.complete_records([records[i] for i in members(examples, group)])
-        out[group] = (metric.subgroup_value(scored), len(scored))
+        out[group] = (metric.subgroup_value(scored, options), len(scored))
     return out
 
 
@@ -144,15 +144,19 @@ class Resampled:
 
 
 def resample(
-    metric: Metric, records: Sequence[Record], statistics: StatisticsSpec, seed: int, subgroup: str
+    metric: Metric,
+    records: Sequence[Record],
+    statistics: StatisticsSpec,
+    seed: int,
+    subgroup: str,
+    options: ScoringOptions,
 ) -> Resampled:
     # Seeded by check and subgroup only: every variant (and the baseline) of a spec is
     # resampled with the same draws of examples, which is what makes the change paired.
     draw_seed = stable_seed(seed, "bootstrap", metric.name, subgroup)
-    (draws,) = stats.bootstrap(
-        [lambda w: metric.value(records, w)], len(records), statistics.resamples, draw_seed
-    )
-    return Resampled(metric.subgroup_value(records), draws)
+    value = metric.valued(options)
+    (draws,) = stats.bootstrap([lambda w: value(records, w)], len(records), statistics.resamples, draw_seed)
+    return Resampled(metric.subgroup_value(records, options), draws)
 
 
 def judge(
@@ -169,6 +173,7 @@ def judge(
     """One verdict per subgroup, before any correction across items (see `correct`).
     `baseline_resampled` caches the baseline's resamples across variants."""
     cache = {} if baseline_resampled is None else baseline_resampled
+    options = metric.options(bins=check.bins)  # all a value reads of the check's options
     verdicts = []
     for group in subgroups_of(examples):
         idx = members(examples, group)
@@ -178,7 +183,7 @@ def judge(
         # resamples with its own on fewer examples.
         key = (group, tuple(kept))
         if key not in cache:
-            cache[key] = resample(metric, base_records, statistics, seed, group)
+            cache[key] = resample(metric, base_records, statistics, seed, group, options)
         variant_records = [compressed[i] for i in kept]
         verdict = _verdict(
             variant,
@@ -188,7 +193,7 @@ def judge(
             group,
             len(idx),
             cache[key],
-            resample(metric, variant_records, statistics, seed, group),
+            resample(metric, variant_records, statistics, seed, group, options),
             _flips(metric, base_records, variant_records),
         )
         if absent is not None:

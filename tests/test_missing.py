@@ -132,4 +132,4 @@ def test_an_identical_variant_with_complete_scores_passes_with_zero_change():
 def test_one_models_values_leave_its_missing_records_out():
     ex = examples({"gender": 4})
     records = [pair(-1.0, -2.0), pair(NAN, -2.0), pair(-2.0, -1.0), pair(-2.0, -1.0)]
-    assert gate.subgroup_values(CROWS, ex, records)["gender"] == (pytest.approx(1 / 3), 3)
+    assert gate.subgroup_values(CROWS, ex, records, CROWS.options())["gender"] == (pytest.approx(1 / 3), 3)

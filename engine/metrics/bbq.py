@@ -62,7 +62,6 @@ def score(
                 "ll": [r.logprob for r in mine],
                 "n_tokens": [r.n_tokens for r in mine],
                 "n_bytes": [len(c.encode("utf-8")) for c in continuations],
-                "normalization": how,
                 "scores": scores,
                 "pred": int(np.argmax(scores)),  # the first of tied maxima
                 "label": e.fields["label"],

@@ -60,7 +60,6 @@ def confidence_score(choices: ChoiceScore) -> Callable[..., list[Record]]:
                     "answer": dist.answer(p),
                     "reference_p": q,
                     "reference_answer": dist.answer(q),
-                    "bins": options.bins or DEFAULT_BINS,
                 }
             )
         return records
@@ -112,9 +111,10 @@ def _third_of(column: str, which: int) -> Callable:
 
 
 @resamplable
-def calibration_error(records: Sequence[Record], weights: Weights) -> np.ndarray:
+def calibration_error(records: Sequence[Record], weights: Weights, bins: int = DEFAULT_BINS) -> np.ndarray:
+    """Over `bins` equal-mass bins, the check's option. Records of earlier runs carry their
+    bins too; that copy is not read."""
     c = item_columns(records)
-    bins = records[0]["bins"] if records else DEFAULT_BINS
     return dist.calibration_error(c["confidence"], c["correct"], weights, bins)
 
 

@@ -5,6 +5,7 @@ the registry does on the first lookup."""
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any, Callable, Literal, Sequence
@@ -42,7 +43,8 @@ class Direction:
 
 @dataclass(frozen=True)
 class ScoringOptions:
-    """What a check may choose about how its examples are scored."""
+    """What a check may choose about how its examples are scored and how its values are
+    computed from their records (`bins`), so that records never carry a check's options."""
 
     normalization: Normalization | None = None
     generation: GenerationConfig | None = None  # decoding, for metrics on generated text
@@ -83,7 +85,7 @@ class Metric:
     direction: Direction
     version: str
     score: Callable[..., list[Record]]  # (lm, examples, options, progress[, reference])
-    value: Callable[..., Any]  # (records) -> float; (records, weights (B, n)) -> (B,)
+    value: Callable[..., Any]  # (records[, weights (B, n)], **value options), see `valued`
     normalization: Normalization | None = None
     outcome: Callable[[Sequence[Record]], np.ndarray] | None = None
     generation: GenerationConfig | None = None
@@ -103,8 +105,16 @@ class Metric:
             normalization or self.normalization, generation or self.generation, scorer, bins or self.bins
         )
 
-    def subgroup_value(self, records: Sequence[Record]) -> float:
-        return self.value(records) if records else math.nan
+    def valued(self, options: ScoringOptions | None = None) -> Callable[..., Any]:
+        """Its value function under a check's options (default: the metric's own):
+        (records) -> float, (records, weights) -> (B,). Only metrics that bin by confidence
+        read one, `bins`."""
+        if self.bins is None:
+            return self.value
+        return functools.partial(self.value, bins=(options and options.bins) or self.bins)
+
+    def subgroup_value(self, records: Sequence[Record], options: ScoringOptions | None = None) -> float:
+        return self.valued(options)(records) if records else math.nan
 
 
 BENCHMARKS = (

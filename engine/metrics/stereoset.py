@@ -47,7 +47,7 @@ def score(
     results = loglikelihood(lm, requests, progress)
     records = []
     for n, e in enumerate(examples):
-        record: Record = {"target": e.fields["target"], "normalization": how}
+        record: Record = {"target": e.fields["target"]}
         for i, kind in enumerate(KINDS):
             text, result = e.fields[kind], results[3 * n + i]
             record[f"ll_{kind}"] = result.logprob

@@ -16,19 +16,20 @@ import numpy as np
 
 Record = dict[str, Any]
 Weights = np.ndarray  # (B, n) non-negative counts
-WeightedValue = Callable[[Sequence[Record], Weights], np.ndarray]
+WeightedValue = Callable[..., np.ndarray]  # (records, weights, **options) -> (B,)
 
 
 def resamplable(fn: WeightedValue) -> Callable[..., Any]:
     """`value(records)` is the subgroup's value (a float); `value(records, weights)` the
-    (B,) array of values under each row of weights."""
+    (B,) array of values under each row of weights. Keyword options (a check's `bins`) are
+    passed on to `fn`."""
 
     @functools.wraps(fn)
-    def value(records: Sequence[Record], weights: Weights | None = None):
+    def value(records: Sequence[Record], weights: Weights | None = None, **options: Any):
         if weights is None:
-            return float(value(records, np.ones((1, len(records))))[0])
+            return float(value(records, np.ones((1, len(records))), **options)[0])
         with np.errstate(invalid="ignore", divide="ignore"):
-            return np.asarray(fn(records, np.asarray(weights, dtype=float)), dtype=float)
+            return np.asarray(fn(records, np.asarray(weights, dtype=float), **options), dtype=float)
 
     return value
 

@@ -18,7 +18,7 @@ def _model_entry(run: GateRun, evaluation: ModelEvaluation) -> dict:
     checks = {}
     for c in run.checks:
         records = evaluation.records[c.metric.name]
-        values = subgroup_values(c.metric, c.examples, records)
+        values = subgroup_values(c.metric, c.examples, records, c.options)
         checks[c.metric.name] = {
             "values": {g: {"value": v, "n": n} for g, (v, n) in values.items()},
             "examples": [{"id": e.id, **r} for e, r in zip(c.examples, records)],

@@ -10,13 +10,12 @@ import pytest
 
 from engine.datasets.base import Example
 from engine.metrics import bbq_confidence, multiple_choice
-from engine.metrics import confidence as family
 from engine.metrics.distributions import answer as dist_answer
 from engine.metrics.registry import ScoringOptions, get_metric
 from engine.scoring.loglikelihood import LLRequest, LLResult
 
 
-def rec(p, gold, reference_p=None, bins=10) -> dict:
+def rec(p, gold, reference_p=None) -> dict:
     q = p if reference_p is None else reference_p
     return {
         "ll": [math.log(x) if x > 0 else -1e9 for x in p],
@@ -25,7 +24,6 @@ def rec(p, gold, reference_p=None, bins=10) -> dict:
         "answer": int(np.argmax(p)),
         "reference_p": list(q),
         "reference_answer": int(np.argmax(q)),
-        "bins": bins,
     }
 
 
@@ -72,14 +70,20 @@ def test_thirds_split_by_the_baselines_confidence():
     assert value("confidence_uncertain") == pytest.approx((0.6 + 0.6) / 2)
 
 
-def test_calibration_error_with_the_records_bins():
+def test_calibration_error_with_the_checks_bins():
     # Own confidences 0.7 (right), 0.6 (right), 0.6 (wrong), 1.0 (wrong); two bins by
     # confidence: {0.6 right, 0.6 wrong} and {0.7 right, 1.0 wrong}:
     # 2/4 |0.6 - 0.5| + 2/4 |0.85 - 0.5| = 0.05 + 0.175
-    two = [{**r, "bins": 2} for r in RECORDS]
-    assert value("calibration_error", two) == pytest.approx(0.225)
-    one = [{**r, "bins": 1} for r in RECORDS]
-    assert value("calibration_error", one) == pytest.approx(abs(0.725 - 0.5))
+    metric = get_metric("bbq.calibration_error")
+    assert metric.subgroup_value(RECORDS, metric.options(bins=2)) == pytest.approx(0.225)
+    assert metric.subgroup_value(RECORDS, metric.options(bins=1)) == pytest.approx(abs(0.725 - 0.5))
+    assert metric.subgroup_value(RECORDS) == value("calibration_error")  # the default, 10
+
+
+def test_bins_kept_in_records_of_earlier_runs_are_not_read():
+    metric = get_metric("bbq.calibration_error")
+    stored = [{**r, "bins": 1} for r in RECORDS]
+    assert metric.subgroup_value(stored, metric.options(bins=2)) == pytest.approx(0.225)
 
 
 def test_the_baseline_against_itself_is_exactly_zero():
@@ -137,11 +141,10 @@ def test_score_pairs_each_item_with_the_baselines(monkeypatch):
     assert paired[0]["p"] == pytest.approx([0.25, 0.75])
 
 
-def test_bins_come_from_the_options(monkeypatch):
+def test_records_do_not_carry_the_checks_bins(monkeypatch):
     fake_loglikelihood(monkeypatch, [0.0, 0.0])
     score = get_metric("multiple_choice.calibration_error").score
-    assert score(None, [example(0)], ScoringOptions(bins=4))[0]["bins"] == 4
-    assert score(None, [example(0)], ScoringOptions())[0]["bins"] == family.DEFAULT_BINS
+    assert "bins" not in score(None, [example(0)], ScoringOptions(bins=4))[0]
 
 
 def test_multiple_choice_accuracy(monkeypatch):

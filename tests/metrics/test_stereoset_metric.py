@@ -17,7 +17,7 @@ from engine.scoring.loglikelihood import LLResult
 
 def rec(target, stereo, anti, unrelated, ll=(0.0, 0.0, 0.0)):
     """A record as `score` makes it, from normalised scores (and optional raw sums)."""
-    record = {"target": target, "normalization": "per_token"}
+    record = {"target": target}
     for kind, s, raw in zip(stereoset.KINDS, (stereo, anti, unrelated), ll):
         record |= {f"score_{kind}": s, f"ll_{kind}": raw}
     return record | stereoset._judgement(record)
@@ -98,7 +98,6 @@ def test_score_records_raw_values_and_normalised_scores(monkeypatch, how, expect
     (record,) = stereoset.score(None, [example], ScoringOptions(how))
     assert record == {
         "target": "mother",
-        "normalization": how,
         "ll_stereotype": -6.0,
         "n_tokens_stereotype": 2,
         "n_bytes_stereotype": 12,

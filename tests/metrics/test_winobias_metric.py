@@ -27,7 +27,7 @@ def test_values_per_type_on_records_worked_out_by_hand():
     ]
     examples = [Example(str(n), "type1" if n < 4 else "type2", {}) for n in range(6)]
     values = {
-        m.name: subgroup_values(m, examples, records)
+        m.name: subgroup_values(m, examples, records, m.options())
         for m in (winobias.ACCURACY, winobias.PRO_ANTI_GAP, winobias.GENDER_GAP)
     }
     assert values["winobias.accuracy"] == {
