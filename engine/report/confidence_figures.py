@@ -44,11 +44,18 @@ def _items(spec: dict, label: str, metric: str) -> list[dict]:
     return spec["models"][label]["checks"][metric]["examples"]
 
 
-def _curve(items: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+def _bins(spec: dict, metric: str) -> int:
+    """The check's `bins`; results written while records carried it keep it in every item."""
+    checks = [c for c in spec.get("spec", {}).get("checks", []) if c.get("metric") == metric]
+    if checks and checks[0].get("bins"):
+        return checks[0]["bins"]
+    return _items(spec, "baseline", metric)[0].get("bins", DEFAULT_BINS)
+
+
+def _curve(items: list[dict], bins: int) -> tuple[np.ndarray, np.ndarray]:
     """Mean confidence and accuracy per non-empty equal-mass bin of own confidence."""
     columns = item_columns(items)
     confidence, correct = columns["confidence"], columns["correct"]
-    bins = items[0].get("bins", DEFAULT_BINS)
     counts, (conf, hits) = dist.equal_mass_sums(confidence, [confidence, correct], np.ones((1, len(items))), bins)
     filled = counts[0] > 0
     return conf[0][filled] / counts[0][filled], hits[0][filled] / counts[0][filled]
@@ -56,14 +63,15 @@ def _curve(items: list[dict]) -> tuple[np.ndarray, np.ndarray]:
 
 def reliability_figure(spec: dict, metric: str) -> str:
     variants = evaluated_variants(spec)
-    baseline = _curve(_items(spec, "baseline", metric))
+    bins = _bins(spec, metric)
+    baseline = _curve(_items(spec, "baseline", metric), bins)
     with figure_style():
         figure = Figure(figsize=(INCHES * max(len(variants), 1), INCHES + 0.4))
         for i, variant in enumerate(variants):
             ax = figure.add_subplot(1, len(variants), i + 1)
             ax.plot([0, 1], [0, 1], color="#bbbbbb", linewidth=0.8, linestyle=":")
             ax.plot(*baseline, marker="o", markersize=3, color=BASELINE_COLOR, label="baseline")
-            ax.plot(*_curve(_items(spec, variant, metric)), marker="o", markersize=3,
+            ax.plot(*_curve(_items(spec, variant, metric), bins), marker="o", markersize=3,
                     color=FAIL_COLOR, label=variant)
             ax.set_xlim(0, 1.02)
             ax.set_ylim(-0.02, 1.02)

@@ -70,3 +70,14 @@ def test_a_spec_without_confidence_checks_has_no_section():
     results = json.loads(Path(FIXTURE).read_text())
     assert confidence_figures.confidence_checks(results["specs"][SPEC]) == {}
     assert 'class="confidence"' not in render_report(results)
+
+
+def test_bins_are_the_checks_or_for_older_results_the_items():
+    spec = with_confidence_check()["specs"][SPEC]
+    assert confidence_figures._bins(spec, METRIC) == 5  # written while records carried bins
+    for label in spec["models"]:
+        for item in spec["models"][label]["checks"][METRIC]["examples"]:
+            del item["bins"]
+    assert confidence_figures._bins(spec, METRIC) == confidence_figures.DEFAULT_BINS
+    spec["spec"]["checks"].append({"metric": METRIC, "bins": 3})
+    assert confidence_figures._bins(spec, METRIC) == 3
