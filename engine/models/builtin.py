@@ -72,7 +72,7 @@ def gguf_path(name: str, cache_root: Path | None = None) -> Path:
     target = (cache_root or default_cache_root()) / "models" / "gguf" / m.gguf
     # assemble() re-hashes an existing file on every call; our hash is memoised by size and
     # mtime, so a warm run does not read the whole GGUF again.
-    if target.exists() and file_sha256(target) == package.EXPECTED_SHA256:
+    if target.exists() and file_sha256(target, cache_root) == package.EXPECTED_SHA256:
         return target
     try:
         return Path(package.assemble(target, overwrite=True))
@@ -81,7 +81,7 @@ def gguf_path(name: str, cache_root: Path | None = None) -> Path:
 
 
 def _checkpoint_dir(name: str, gguf: Path, cache_root: Path | None) -> tuple[Path, str]:
-    digest = file_sha256(gguf)
+    digest = file_sha256(gguf, cache_root)
     return (cache_root or default_cache_root()) / "models" / f"{name}-{digest[:16]}", digest
 
 
