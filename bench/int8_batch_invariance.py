@@ -41,6 +41,7 @@ from engine.metrics.registry import get_metric  # noqa: E402
 from engine.models.bitsandbytes import BitsAndBytes8bitConfig  # noqa: E402
 from engine.models.loading import load_model, load_tokenizer  # noqa: E402
 from engine.models.source import ModelRef, resolve  # noqa: E402
+from engine.models.transformers_backend import TransformersBackend  # noqa: E402
 from engine.scoring.lm import LanguageModel  # noqa: E402
 from engine.scoring.loglikelihood import LLRequest, loglikelihood  # noqa: E402
 from engine.store import ResultStore  # noqa: E402
@@ -74,12 +75,11 @@ def score(model, tokenizer, requests, batch_size: int, packing: bool) -> tuple[f
     with tempfile.TemporaryDirectory(prefix="fairgate-bench-int8-") as root:
         lm = LanguageModel(
             tokenizer=tokenizer,
-            device="cpu",
             batch_size=batch_size,
             packing=packing,
             identity="bench",
             store=ResultStore(Path(root)),
-            load_model=lambda: model,
+            load_backend=lambda: TransformersBackend(model, tokenizer, "cpu"),
         )
         start = time.perf_counter()
         results = loglikelihood(lm, requests)

@@ -9,11 +9,11 @@ from pathlib import Path
 
 from engine import catalog, progress
 from engine.calibrate import calibrate, render
-from engine.evaluation import RunError
 from engine.report import commands as report_commands
 from engine.report import run_dir, writer
 from engine.report.results import variant_part
 from engine.run import GateRun
+from engine.run_errors import RunError
 from engine.spec import cost, starter
 from engine.spec.loader import SpecError, load_spec
 from engine.spec.schema import spec_schema as schema

@@ -13,10 +13,9 @@ unless someone configures logging (e.g. `pytest --log-cli-level=INFO`).
 The decision is made when a stage starts, not when the reporter is built: pytest swaps
 `sys.stderr` between collection, each test and `-s`, and a GateRun outlives those swaps.
 
-`report(stage, done, total)` is the `Progress` callback `GateRun` takes, and also the hook
-any long step can call directly (e.g. a model conversion loop), without being handed a
-callback: stages are told apart by name, so a conversion that starts while a check's
-scoring is under way gets its own bar below the scoring's.
+`report(stage, done, total)` is the `Progress` callback `GateRun` takes, and passes on to
+every long step (scoring, a builtin model's conversion): stages are told apart by name, so
+a conversion that starts while another stage is under way gets its own bar below it.
 
 transformers draws bars of its own (e.g. "Loading weights"), even into a CI log or pytest's
 captured stderr; `quiet_libraries()`, called by the entry points, turns them off by the same

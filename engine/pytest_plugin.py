@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 from engine import progress
-from engine.evaluation import RunError
 from engine.report import run_dir, writer
 from engine.report.results import variant_part
 from engine.run import GateRun, VariantOutcome
+from engine.run_errors import RunError
 from engine.spec.loader import SpecError, load_spec
 from engine.store import ResultStore
 

@@ -8,17 +8,12 @@ from functools import cached_property
 from engine.classifiers.registry import path_options
 from engine.datasets.base import Example, LoadedDataset, sample_per_subgroup
 from engine.datasets.assets import AssetMissing
-from engine.evaluation import (
-    ModelEvaluation,
-    ModelPlan,
-    Progress,
-    RunError,
-    broken_compression,
-    evaluate_model,
-)
+from engine.evaluation import ModelEvaluation, Progress, evaluate_model
 from engine.gate import Resampled, Verdict, correct, judge, subgroups_of
 from engine.metrics.registry import Metric, ScoringOptions, get_metric
+from engine.models.plan import ModelPlan
 from engine.models.source import ModelRef
+from engine.run_errors import RunError, broken_compression
 from engine.scoring.text_scores import ScorerChoice
 from engine.spec.checks import data_source, resolved_path, subgroup_problems
 from engine.spec.loader import LoadedSpec, located_error

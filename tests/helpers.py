@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.evaluation import ModelPlan
+from engine.models.plan import ModelPlan
 from engine.models.source import ModelRef
 
 
@@ -62,17 +62,20 @@ def checkpoint_lm(path, store_root, batch_size: int = 4, quantization=None, iden
     """A LanguageModel over a local checkpoint, float32 on the CPU, loaded on first use."""
     from engine.models.loading import load_model, load_tokenizer
     from engine.models.source import resolve
+    from engine.models.transformers_backend import TransformersBackend
     from engine.scoring.lm import LanguageModel
     from engine.store import ResultStore
 
     resolved = resolve(ModelRef(str(path)))
+    tokenizer = load_tokenizer(resolved)
     return LanguageModel(
-        tokenizer=load_tokenizer(resolved),
-        device="cpu",
+        tokenizer=tokenizer,
         batch_size=batch_size,
         identity=identity or resolved.sha256,
         store=ResultStore(store_root),
-        load_model=lambda: load_model(resolved, "float32", "cpu", quantization)[0],
+        load_backend=lambda: TransformersBackend(
+            load_model(resolved, "float32", "cpu", quantization)[0], tokenizer, "cpu"
+        ),
         **fields,
     )
 

@@ -155,11 +155,12 @@ def test_a_real_gate_run_draws_a_bar_per_check_on_a_terminal(tmp_path):
 
 
 @pytest.mark.real_model
-def test_a_builtin_conversion_reports_its_stage(tmp_path, monkeypatch):
+def test_a_builtin_conversion_reports_its_stage(tmp_path):
     from engine.models import builtin
 
     reported: list[tuple[str, int, int]] = []
-    monkeypatch.setattr(progress, "report", lambda stage, done, total: reported.append((stage, done, total)))
-    builtin.checkpoint("smollm2-135m-instruct", cache_root=tmp_path)
+    builtin.checkpoint(
+        "smollm2-135m-instruct", cache_root=tmp_path, progress=lambda *report: reported.append(report)
+    )
     stage = "convert builtin:smollm2-135m-instruct"
     assert reported == [(stage, 0, 3), (stage, 1, 3), (stage, 2, 3), (stage, 3, 3)]

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from engine.evaluation import RunError, evaluate_model
+from engine.evaluation import evaluate_model
 from engine.models.bitsandbytes import BitsAndBytes4bitConfig
 from engine.run import GateRun
+from engine.run_errors import RunError
 from engine.spec.loader import load_spec
 from engine.store import ResultStore
 from tests.test_pytest_plugin import SUBGROUPS, gate  # noqa: F401  (the `gate` fixture)

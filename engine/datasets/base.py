@@ -11,6 +11,8 @@ from typing import Any, Callable, Container, Iterable, Iterator, Sequence
 
 import numpy as np
 
+from engine.seeds import stable_seed
+
 OVERALL = "overall"
 
 
@@ -134,12 +136,6 @@ def content_hash(examples: Sequence[Example]) -> str:
         h.update(json.dumps(payload, sort_keys=True).encode())
         h.update(b"\n")
     return h.hexdigest()
-
-
-def stable_seed(*parts: object) -> int:
-    """A seed derived from the parts, the same in every process (unlike hash())."""
-    digest = hashlib.sha256(json.dumps([str(p) for p in parts]).encode()).digest()
-    return int.from_bytes(digest[:8], "little")
 
 
 def sample_per_subgroup(

@@ -14,6 +14,7 @@ import shutil
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
+from typing import Callable
 
 from engine.datasets.assets import AssetMissing, package_file
 from engine.models.hashing import file_sha256
@@ -71,7 +72,7 @@ def gguf_path(name: str, cache_root: Path | None = None) -> Path:
     target = (cache_root or default_cache_root()) / "models" / "gguf" / m.gguf
     # assemble() re-hashes an existing file on every call; our hash is memoised by size and
     # mtime, so a warm run does not read the whole GGUF again.
-    if target.exists() and file_sha256(target) == package.EXPECTED_SHA256:
+    if target.exists() and file_sha256(target, cache_root) == package.EXPECTED_SHA256:
         return target
     try:
         return Path(package.assemble(target, overwrite=True))
@@ -80,7 +81,7 @@ def gguf_path(name: str, cache_root: Path | None = None) -> Path:
 
 
 def _checkpoint_dir(name: str, gguf: Path, cache_root: Path | None) -> tuple[Path, str]:
-    digest = file_sha256(gguf)
+    digest = file_sha256(gguf, cache_root)
     return (cache_root or default_cache_root()) / "models" / f"{name}-{digest[:16]}", digest
 
 
@@ -98,12 +99,17 @@ def converted_checkpoint(name: str, cache_root: Path | None = None) -> Path | No
     return target if (target / "fairgate-converted.json").exists() else None
 
 
-def checkpoint(name: str, cache_root: Path | None = None) -> Path:
-    """The plain checkpoint directory of a builtin model, converting it on first use."""
+def checkpoint(
+    name: str,
+    cache_root: Path | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> Path:
+    """The plain checkpoint directory of a builtin model, converting it on first use;
+    `progress` follows the conversion as one stage."""
     gguf = gguf_path(name, cache_root)
     target, digest = _checkpoint_dir(name, gguf, cache_root)
     if not (target / "fairgate-converted.json").exists():
-        _convert(gguf, target, name)
+        _convert(gguf, target, name, progress or _unreported)
         atomic_write_text(
             target / "fairgate-converted.json",
             json.dumps({"builtin": name, "gguf": str(gguf), "gguf_sha256": digest}),
@@ -111,26 +117,28 @@ def checkpoint(name: str, cache_root: Path | None = None) -> Path:
     return target
 
 
-def _convert(gguf: Path, target: Path, name: str) -> None:
+def _unreported(stage: str, done: int, total: int) -> None:
+    pass
+
+
+def _convert(gguf: Path, target: Path, name: str, progress: Callable[[str, int, int], None]) -> None:
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
-    from engine import progress
-
     stage, steps = f"convert builtin:{name}", 3
-    progress.report(stage, 0, steps)
+    progress(stage, 0, steps)
     folder, filename = str(gguf.parent), gguf.name
     tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=filename)
     loaded = AutoModelForCausalLM.from_pretrained(folder, gguf_file=filename, dtype=torch.float32)
-    progress.report(stage, 1, steps)  # the GGUF read and dequantized: most of the time
+    progress(stage, 1, steps)  # the GGUF read and dequantized: most of the time
     config = AutoConfig.from_pretrained(folder, gguf_file=filename)
     plain = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
     plain.load_state_dict(loaded.state_dict())
-    progress.report(stage, 2, steps)
+    progress(stage, 2, steps)
     tmp = target.with_name(target.name + ".partial")
     plain.save_pretrained(tmp, safe_serialization=True)
     tokenizer.save_pretrained(tmp)
     if target.exists():
         shutil.rmtree(target)
     tmp.rename(target)
-    progress.report(stage, steps, steps)
+    progress(stage, steps, steps)

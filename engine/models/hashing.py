@@ -1,4 +1,8 @@
-"""Content hashes of model files, remembered by (path, size, mtime) so each file is read once."""
+"""Content hashes of model files, remembered by (path, size, mtime) so each file is read once.
+
+The memo lives under the cache root a caller passes (default: the fairgate cache): a builtin
+model's conversion keeps it next to the models it converts.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +15,11 @@ from engine.store import atomic_write_text, default_cache_root
 _CHUNK = 1 << 20
 
 
-def file_sha256(path: Path) -> str:
+def file_sha256(path: Path, cache_root: Path | None = None) -> str:
     path = Path(path).resolve()
     stat = path.stat()
     memo_key = hashlib.sha256(f"{path}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()
-    memo = default_cache_root() / "file-hashes" / f"{memo_key}.json"
+    memo = (cache_root or default_cache_root()) / "file-hashes" / f"{memo_key}.json"
     if memo.exists():
         return json.loads(memo.read_text())["sha256"]
     h = hashlib.sha256()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from engine.models import builtin, checkpoints
 from engine.models.hashing import directory_sha256
@@ -78,10 +79,11 @@ def check_ref(ref: ModelRef) -> None:
             )
 
 
-def resolve(ref: ModelRef) -> ResolvedModel:
+def resolve(ref: ModelRef, progress: Callable[[str, int, int], None] | None = None) -> ResolvedModel:
+    """`progress` follows a builtin model's conversion, the first time it is used."""
     check_ref(ref)
     if ref.kind == "builtin":
-        path = builtin.checkpoint(ref.model[len(BUILTIN_PREFIX) :])
+        path = builtin.checkpoint(ref.model[len(BUILTIN_PREFIX) :], progress=progress)
     elif ref.kind == "hub":
         from huggingface_hub import snapshot_download
 

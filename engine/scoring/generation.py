@@ -4,20 +4,16 @@ A prompt is encoded the way lm-evaluation-harness's HFLM `generate_until` does f
 models: without special tokens. An empty prompt becomes the single prefix token (BOS, else
 EOS), as the harness does for an empty log-likelihood context (its generate_until cannot
 start from nothing). Identical prompts are generated once. Prompts are sorted by token
-length and cut into fixed batches, left-padded with an attention mask; transformers derives
-position ids from that mask, so padding does not shift a prompt's positions and a greedy
-continuation in a batch equals the same prompt generated alone (up to float rounding of
-batched matmuls; not under bitsandbytes LLM.int8, which picks outlier columns over the whole
-batch, padding included).
+length and cut into fixed batches, which the model's backend continues (see
+`engine.models.transformers_backend` for how padding and stop tokens are handled there).
 
-Decoding is stated by `GenerationConfig` alone: from the model's own generation config only
-the stop tokens are taken, never its sampling or penalty settings. A continuation ends at the
-first stop token (the tokenizer's EOS and the model's EOS ids), which is not part of it.
+Decoding is stated by `GenerationConfig` alone. A continuation ends at the first stop token,
+which is not part of it.
 
 Each batch is cached under a hash of the model identity, the decoding settings and its token
 ids, so a warm run never loads the model and a resumed run is bit-identical. Sampling draws
-from an RNG seeded by (seed, batch key) inside a forked RNG, so it is reproducible and leaves
-the global RNG untouched; a sampled continuation does depend on its batch's other prompts.
+from an RNG seeded by (seed, batch key), so it is reproducible; a sampled continuation does
+depend on its batch's other prompts.
 """
 
 from __future__ import annotations
@@ -29,14 +25,11 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-import torch
-
-from engine.datasets.base import stable_seed
+from engine.scoring.backend import Generation, Prompt
 from engine.scoring.lm import LanguageModel
+from engine.seeds import stable_seed
 
 GENERATION_VERSION = "gen-1"
-
-Prompt = tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -67,14 +60,6 @@ class GenerationConfig:
         return {"max_new_tokens": self.max_new_tokens, "do_sample": False}
 
 
-@dataclass(frozen=True)
-class Generation:
-    text: str  # special tokens skipped
-    token_ids: tuple[int, ...]  # the stop token excluded
-    n_tokens: int
-    stopped_at_eos: bool
-
-
 def encode_prompt(lm: LanguageModel, prompt: str) -> Prompt:
     return tuple(lm.encode_context(prompt)) if prompt else (lm.prefix_token_id,)
 
@@ -94,9 +79,9 @@ def generate(
         key = _batch_key(lm, config, batch)
         stored = lm.store.get(key)
         if stored is None:
-            model = lm.model
+            backend = lm.backend
             start = time.perf_counter()
-            computed = _generate_batch(lm, model, batch, config, key)
+            computed = backend.generate(batch, config, stable_seed(config.seed, key))
             lm.generation_seconds += time.perf_counter() - start
             # The stop token was generated too, so it counts towards throughput.
             lm.generated_tokens += sum(g.n_tokens + int(g.stopped_at_eos) for g in computed)
@@ -118,67 +103,3 @@ def _batch_key(lm: LanguageModel, config: GenerationConfig, batch: Sequence[Prom
         sort_keys=True,
     )
     return "gen/" + hashlib.sha256(payload.encode()).hexdigest()
-
-
-def stop_token_ids(lm: LanguageModel, model: Any) -> list[int]:
-    ids = {lm.tokenizer.eos_token_id}
-    from_model = model.generation_config.eos_token_id
-    ids.update(from_model if isinstance(from_model, list) else [from_model])
-    return sorted(i for i in ids if i is not None)
-
-
-def truncate_at_stop(
-    tokenizer: Any, new_tokens: Sequence[int], stop_ids: Sequence[int]
-) -> Generation:
-    """A row of generated ids cut before its first stop token; what follows is padding."""
-    end = next((i for i, token in enumerate(new_tokens) if token in stop_ids), None)
-    kept = tuple(new_tokens if end is None else new_tokens[:end])
-    text = tokenizer.decode(list(kept), skip_special_tokens=True)
-    return Generation(text, kept, len(kept), end is not None)
-
-
-@torch.inference_mode()
-def _generate_batch(
-    lm: LanguageModel, model: Any, batch: Sequence[Prompt], config: GenerationConfig, key: str
-) -> list[Generation]:
-    width = max(len(p) for p in batch)
-    input_ids = torch.tensor([[lm.pad_token_id] * (width - len(p)) + list(p) for p in batch])
-    attention_mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in batch])
-    stop_ids = stop_token_ids(lm, model)
-    place = torch.device(lm.device)
-    accelerators = [] if place.type == "cpu" else [place]
-    with torch.random.fork_rng(devices=accelerators, device_type=place.type):
-        torch.manual_seed(stable_seed(config.seed, key))
-        output = model.generate(
-            input_ids=input_ids.to(place),
-            attention_mask=attention_mask.to(place),
-            generation_config=_transformers_config(config, stop_ids, lm.pad_token_id),
-        )
-    return [truncate_at_stop(lm.tokenizer, row, stop_ids) for row in output[:, width:].tolist()]
-
-
-def _transformers_config(config: GenerationConfig, stop_ids: list[int], pad_token_id: int):
-    """Every setting that could change the decoded tokens is stated here, because
-    transformers fills unset ones from the checkpoint's generation_config.json."""
-    from transformers import GenerationConfig as TransformersGenerationConfig
-
-    settings: dict[str, Any] = {
-        "max_new_tokens": config.max_new_tokens,
-        "do_sample": config.do_sample,
-        "num_beams": 1,
-        "eos_token_id": stop_ids or None,
-        "pad_token_id": pad_token_id,
-        "repetition_penalty": 1.0,
-        "no_repeat_ngram_size": 0,
-        "min_new_tokens": 0,
-        "use_cache": True,
-    }
-    if config.do_sample:
-        # top_k=0 turns off transformers' default top-k of 50: only temperature and top_p apply.
-        settings.update(temperature=config.temperature, top_p=config.top_p, top_k=0)
-    else:
-        # Greedy ignores these; stated as the values transformers treats as unset, so that a
-        # checkpoint's sampling settings are not merged in only to be warned about.
-        settings.update(temperature=1.0, top_p=1.0, top_k=50)
-    settings.update(typical_p=1.0, epsilon_cutoff=0.0, eta_cutoff=0.0)
-    return TransformersGenerationConfig(**settings)

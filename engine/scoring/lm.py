@@ -1,5 +1,5 @@
-"""A model as scoring sees it: tokenizer, device, batch size, cache identity, and weights that
-are loaded only when a batch is not in the cache (a warm run never loads a model)."""
+"""A model as scoring sees it: tokenizer, batch size, cache identity, and a backend holding
+the weights, loaded only when a batch is not in the cache (a warm run never loads a model)."""
 
 from __future__ import annotations
 
@@ -7,17 +7,17 @@ import gc
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from engine.scoring.backend import Backend
 from engine.store import ResultStore
 
 
 @dataclass
 class LanguageModel:
     tokenizer: Any
-    device: str
     batch_size: int
     identity: str  # a hash of everything that determines the model's outputs
     store: ResultStore
-    load_model: Callable[[], Any]
+    load_backend: Callable[[], Backend]
     # A packed row's custom attention mask replaces the model's own, so with sliding-window
     # attention a row must fit the window.
     max_packed_width: int | None = None
@@ -31,20 +31,20 @@ class LanguageModel:
     # Of generation batches computed (not read from the cache), for a tokens/s throughput.
     generated_tokens: int = 0
     generation_seconds: float = 0.0
-    _model: Any = field(default=None, repr=False)
+    _backend: Backend | None = field(default=None, repr=False)
 
     @property
-    def model(self) -> Any:
-        if self._model is None:
-            self._model = self.load_model()
-        return self._model
+    def backend(self) -> Backend:
+        if self._backend is None:
+            self._backend = self.load_backend()
+        return self._backend
 
     @property
     def loaded(self) -> bool:
-        return self._model is not None
+        return self._backend is not None
 
     def free(self) -> None:
-        self._model = None
+        self._backend = None
         gc.collect()
 
     def encode(self, text: str) -> list[int]:
@@ -65,15 +65,6 @@ class LanguageModel:
             return self.custom_prefix_token_id
         tok = self.tokenizer
         return tok.bos_token_id if tok.bos_token_id is not None else tok.eos_token_id
-
-    @property
-    def pad_token_id(self) -> int:
-        # Padded positions are masked and never read, so any valid id will do.
-        tok = self.tokenizer
-        for candidate in (tok.pad_token_id, tok.eos_token_id):
-            if candidate is not None:
-                return candidate
-        return 0
 
 
 def single_token_id(tokenizer: Any, token: str) -> int:

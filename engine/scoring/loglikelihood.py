@@ -7,7 +7,7 @@ continuation. The result is the sum of the continuation's token log-probabilitie
 length normalisation.
 
 Identical requests are scored once, and requests sharing a long prefix are packed into one
-row (`packing.py`). Rows are sorted by width and cut into fixed batches, and each batch is
+row (`packing.py`); the model's backend computes a batch of rows. Rows are sorted by width and cut into fixed batches, and each batch is
 cached under a hash of the model identity and its token ids: a batch is always computed with
 the same neighbours, so a resumed run gives bit-identical numbers.
 """
@@ -19,10 +19,9 @@ import json
 from dataclasses import dataclass
 from typing import Callable, Literal, Sequence
 
-import torch
-
+from engine.scoring.backend import LLResult
 from engine.scoring.lm import LanguageModel
-from engine.scoring.packing import Row, Seq, batch_tensors, plan_rows
+from engine.scoring.packing import Row, Seq, plan_rows
 
 SCORING_VERSION = "ll-2"
 
@@ -38,13 +37,6 @@ NORMALIZATIONS: tuple[Normalization, ...] = ("none", "per_token", "per_byte")
 class LLRequest:
     context: str
     continuation: str
-
-
-@dataclass(frozen=True)
-class LLResult:
-    logprob: float
-    n_tokens: int
-    is_greedy: bool
 
 
 def split_sizes(results: Sequence[LLResult], sizes: Sequence[int]) -> list[Sequence[LLResult]]:
@@ -95,7 +87,7 @@ def loglikelihood(
         key = _batch_key(lm, batch)
         stored = lm.store.get(key)
         if stored is None:
-            stored = [[r.logprob, r.n_tokens, r.is_greedy] for r in _forward(lm, batch)]
+            stored = [[r.logprob, r.n_tokens, r.is_greedy] for r in lm.backend.loglikelihoods(batch)]
             lm.store.put(key, stored)
             lm.batches_computed += 1
         else:
@@ -113,33 +105,3 @@ def _batch_key(lm: LanguageModel, batch: Sequence[Row]) -> str:
     layout = [[r.shared, [list(t) + [n] for t, n in r.members]] for r in batch]
     payload = json.dumps([SCORING_VERSION, lm.identity, layout])
     return "ll/" + hashlib.sha256(payload.encode()).hexdigest()
-
-
-@torch.inference_mode()
-def _forward(lm: LanguageModel, batch: Sequence[Row]) -> list[LLResult]:
-    model = lm.model
-    inputs = batch_tensors(batch, lm.pad_token_id, model.dtype)
-    logits = model(**{k: v.to(lm.device) for k, v in inputs.items()}).logits
-    spans, targets, sizes = [], [], []
-    for n, row in enumerate(batch):
-        for m in range(len(row.members)):
-            positions, tokens = row.target_positions(m)
-            spans.append(logits[n, positions])
-            targets += tokens
-            sizes.append(len(tokens))
-    logprobs = torch.log_softmax(torch.cat(spans).float(), dim=-1)
-    target = torch.tensor(targets, device=logprobs.device)
-    picked = logprobs.gather(1, target[:, None])[:, 0]
-    greedy = logprobs.argmax(dim=-1) == target
-    results, offset = [], 0
-    for size in sizes:
-        end = offset + size
-        results.append(
-            LLResult(
-                logprob=float(picked[offset:end].sum(dtype=torch.float64)),
-                n_tokens=size,
-                is_greedy=bool(greedy[offset:end].all()),
-            )
-        )
-        offset = end
-    return results

@@ -1,18 +1,17 @@
 """Pack sequences that share a prefix into one row, so the prefix is computed once.
 
 Minimal pairs (CrowS-Pairs, StereoSet) differ in a word or two: their common start is about a
-fifth of all tokens. A row holds the shared prefix once, then each member's own suffix; a 4D
-attention mask lets every suffix see the prefix and itself but not the other suffix, and
-position ids restart after the prefix for each suffix, so each member is computed exactly as
-if it were alone (up to floating-point summation order).
+fifth of all tokens. A row holds the shared prefix once, then each member's own suffix; a
+backend computes every suffix so that it sees the prefix and itself but not the other suffix,
+with positions restarting after the prefix, so each member is computed exactly as if it were
+alone (up to floating-point summation order). The rows are planned here, not in a backend,
+because they are part of a batch's cache key.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Sequence
-
-import torch
 
 Seq = tuple[tuple[int, ...], int]  # token ids, and how many trailing ones are scored
 MIN_SHARED = 4  # a shorter common start saves less than the extra mask costs
@@ -81,24 +80,3 @@ def plan_rows(
         rows.append(Row(len(a[0]) - 1, (a,)))
         i += 1
     return rows
-
-
-def batch_tensors(rows: Sequence[Row], pad_id: int, dtype: torch.dtype) -> dict[str, torch.Tensor]:
-    """input_ids, position_ids and an additive 4D attention mask for a batch of rows."""
-    width = max(r.width for r in rows)
-    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
-    positions = torch.zeros((len(rows), width), dtype=torch.long)
-    segments = torch.full((len(rows), width), -1, dtype=torch.long)
-    for n, row in enumerate(rows):
-        row_ids, row_pos, row_seg = row.layout()
-        ids[n, : len(row_ids)] = torch.tensor(row_ids)
-        positions[n, : len(row_pos)] = torch.tensor(row_pos)
-        segments[n, : len(row_seg)] = torch.tensor(row_seg)
-    query, key = segments[:, :, None], segments[:, None, :]
-    causal = torch.ones(width, width, dtype=torch.bool).tril()
-    allowed = causal & ((key == 0) | (key == query)) & (key >= 0) & (query >= 0)
-    # Padding positions see only themselves: a row with nothing to attend to would give NaN.
-    allowed |= torch.eye(width, dtype=torch.bool)
-    mask = torch.zeros(allowed.shape, dtype=dtype)  # SDPA wants the dtype of the queries
-    mask.masked_fill_(~allowed, torch.finfo(dtype).min)
-    return {"input_ids": ids, "position_ids": positions, "attention_mask": mask[:, None]}

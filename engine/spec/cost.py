@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from engine.datasets.assets import AssetMissing
 from engine.datasets.base import DatasetFormatError, sample_per_subgroup
+from engine.dry_run import DryRun, ScoringCount
 from engine.metrics.registry import get_metric
-from engine.scoring.dry_run import DryRun, ScoringCount
 from engine.spec.checks import data_source, subgroup_problems
 from engine.spec.loader import LoadedSpec, located_error
 

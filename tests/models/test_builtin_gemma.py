@@ -10,6 +10,7 @@ import torch
 
 from engine.models.loading import load_model, load_tokenizer, sliding_window
 from engine.models.source import ModelRef, ResolvedModel, resolve
+from engine.models.transformers_backend import TransformersBackend
 from engine.scoring.lm import LanguageModel
 from engine.scoring.loglikelihood import LLRequest, encode_request, loglikelihood
 from engine.scoring.packing import plan_rows
@@ -36,13 +37,13 @@ def gemma_model(gemma):
 
 
 def scorer(gemma, model, store_root, identity: str) -> LanguageModel:
+    tokenizer = load_tokenizer(gemma)
     return LanguageModel(
-        tokenizer=load_tokenizer(gemma),
-        device="cpu",
+        tokenizer=tokenizer,
         batch_size=4,
         identity=identity,
         store=ResultStore(store_root),
-        load_model=lambda: model,
+        load_backend=lambda: TransformersBackend(model, tokenizer, "cpu"),
         max_packed_width=sliding_window(gemma),
     )
 

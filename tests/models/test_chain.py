@@ -8,12 +8,13 @@ import textwrap
 
 import pytest
 
-from engine.evaluation import RunError, model_identity
 from engine.models.hqq import HQQConfig
+from engine.models.identity import model_identity
 from engine.models.loading import load_model
 from engine.models.pruning import PruneConfig
 from engine.models.source import ModelRef, resolve
 from engine.run import GateRun
+from engine.run_errors import RunError
 from engine.spec.loader import load_spec
 from engine.store import ResultStore
 

@@ -9,13 +9,15 @@ from __future__ import annotations
 import pytest
 
 from engine.datasets.base import DataSource, Example
-from engine.evaluation import evaluate_model, model_identity, scored_alone
+from engine.evaluation import evaluate_model
 from engine.metrics.registry import ScoringOptions, get_metric
 from engine.models.bitsandbytes import BitsAndBytes4bitConfig, BitsAndBytes8bitConfig
 from engine.models.dynamic_int8 import DynamicInt8Config
 from engine.models.hqq import HQQConfig
+from engine.models.identity import model_identity, scored_alone
 from engine.models.loading import load_model, load_tokenizer
 from engine.models.source import ModelRef, resolve
+from engine.models.transformers_backend import TransformersBackend
 from engine.scoring.lm import LanguageModel
 from engine.scoring.loglikelihood import LLRequest, loglikelihood
 from engine.store import ResultStore
@@ -75,14 +77,14 @@ def test_batching_moves_tiny_int8_scores(tiny_checkpoint, tmp_path):
     ]
 
     def lls(batch_size: int, packing: bool) -> list[float]:
+        tokenizer = load_tokenizer(resolved)
         lm = LanguageModel(
-            tokenizer=load_tokenizer(resolved),
-            device="cpu",
+            tokenizer=tokenizer,
             batch_size=batch_size,
             packing=packing,
             identity="tiny-int8",
             store=ResultStore(tmp_path / f"{batch_size}-{packing}"),
-            load_model=lambda: model,
+            load_backend=lambda: TransformersBackend(model, tokenizer, "cpu"),
         )
         return [r.logprob for r in loglikelihood(lm, requests)]
 

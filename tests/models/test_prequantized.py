@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from engine.evaluation import RunError, evaluate_model
+from engine.evaluation import evaluate_model
 from engine.models.checkpoints import QuantizationBackendMissing, check_backend
 from engine.models.loading import load_model
 from engine.models.source import ModelRef, resolve
 from engine.run import GateRun
+from engine.run_errors import RunError
 from engine.spec.loader import load_spec
 from engine.store import ResultStore
 

@@ -8,12 +8,13 @@ import math
 import pytest
 import torch
 
+from engine.evaluation import evaluate_model
 from engine.models.calibration import CalibrationConfig, calibration_sentences, sanity_text
 from engine.models.hqq import HQQConfig
 from engine.models.loading import load_model
-from engine.evaluation import RunError, evaluate_model
 from engine.models.sanity import broken_reason
 from engine.models.source import ModelRef, resolve
+from engine.run_errors import RunError
 
 
 def test_sanity_text_is_fixed_and_kept_out_of_calibration():
@@ -75,7 +76,7 @@ def test_a_broken_variant_is_refused_unless_allowed_even_from_the_cache(tiny_che
     from engine.store import ResultStore
     from tests.helpers import plan_for
 
-    monkeypatch.setattr("engine.evaluation.load_model", lambda *a, **k: (None, {"sanity": {"broken": "compression broken: x"}}))
+    monkeypatch.setattr("engine.models.load.load_model", lambda *a, **k: (None, {"sanity": {"broken": "compression broken: x"}}))
     store = ResultStore(tmp_path)
     plan = plan_for(tiny_checkpoint, HQQConfig(method="hqq", nbits=4), label="v")
     with pytest.raises(RunError, match="compression broken: x.*allow_broken = true"):

@@ -11,13 +11,8 @@ from engine.models.bitsandbytes import BitsAndBytes4bitConfig, BitsAndBytes8bitC
 from engine.models.hqq import HQQConfig
 from engine.models.loading import load_model, load_tokenizer
 from engine.models.source import ModelRef, resolve
-from engine.scoring.generation import (
-    GenerationConfig,
-    encode_prompt,
-    generate,
-    stop_token_ids,
-    truncate_at_stop,
-)
+from engine.models.transformers_backend import TransformersBackend, stop_token_ids, truncate_at_stop
+from engine.scoring.generation import GenerationConfig, encode_prompt, generate
 from engine.scoring.lm import LanguageModel
 from engine.store import ResultStore
 
@@ -60,11 +55,10 @@ def lm_for(model_and_tokenizer, store_root, batch_size=3, identity="lively-tiny"
     model, tokenizer = model_and_tokenizer
     return LanguageModel(
         tokenizer=tokenizer,
-        device="cpu",
         batch_size=batch_size,
         identity=identity,
         store=ResultStore(store_root),
-        load_model=lambda: model,
+        load_backend=lambda: TransformersBackend(model, tokenizer, "cpu"),
     )
 
 
@@ -109,7 +103,7 @@ def test_generation_stops_at_the_models_eos_ids_and_excludes_them(lively_checkpo
     stop = free[0].token_ids[3]
     model.generation_config.eos_token_id = [tokenizer.eos_token_id, stop]
     lm = lm_for((model, tokenizer), tmp_path / "stopped", identity="lively-tiny-extra-eos")
-    assert stop_token_ids(lm, model) == sorted({tokenizer.eos_token_id, stop})
+    assert stop_token_ids(tokenizer, model) == sorted({tokenizer.eos_token_id, stop})
     for before, after in zip(free, generate(lm, PROMPTS, GREEDY)):
         if stop in before.token_ids:
             cut = before.token_ids.index(stop)
@@ -144,7 +138,7 @@ def test_a_warm_run_never_loads_the_model_and_is_identical(lively, tmp_path):
     def refuse():
         raise AssertionError("the model was loaded although every batch is cached")
 
-    warm_lm = LanguageModel(lm.tokenizer, "cpu", 3, lm.identity, lm.store, refuse)
+    warm_lm = LanguageModel(lm.tokenizer, 3, lm.identity, lm.store, refuse)
     warm = generate(warm_lm, PROMPTS, GREEDY)
     assert warm == cold
     assert (warm_lm.cache_hits, warm_lm.batches_computed, warm_lm.generated_tokens) == (3, 0, 0)
@@ -245,7 +239,7 @@ def test_real_model_greedy_matches_lm_eval_generate_until(real_checkpoint, tmp_p
     # The harness cannot generate from an empty prompt, so that one is left out here.
     prompts = [p for p in PROMPTS if p] + ["The nurse said that"]
     ours = generate(lm, prompts, GenerationConfig(max_new_tokens=20))
-    harness = HFLM(pretrained=lm.model, tokenizer=lm.tokenizer, batch_size=1, device="cpu")
+    harness = HFLM(pretrained=lm.backend.model, tokenizer=lm.tokenizer, batch_size=1, device="cpu")
     settings = {"until": [], "max_gen_toks": 20, "do_sample": False}
     instances = [Instance("generate_until", {}, (p, settings), i) for i, p in enumerate(prompts)]
     theirs = harness.generate_until(instances, disable_tqdm=True)

@@ -7,6 +7,7 @@ import torch
 
 from engine.models.loading import load_model, load_tokenizer
 from engine.models.source import ModelRef, resolve
+from engine.models.transformers_backend import TransformersBackend
 from engine.scoring.lm import LanguageModel
 from engine.scoring.loglikelihood import LLRequest, encode_request, loglikelihood
 from engine.scoring.packing import plan_rows
@@ -25,13 +26,13 @@ SENTENCES = [
 def make_lm(path, store_root, batch_size=2) -> LanguageModel:
     resolved = resolve(ModelRef(str(path)))
     model, _ = load_model(resolved, "float32", "cpu", None)
+    tokenizer = load_tokenizer(resolved)
     return LanguageModel(
-        tokenizer=load_tokenizer(resolved),
-        device="cpu",
+        tokenizer=tokenizer,
         batch_size=batch_size,
         identity=resolved.sha256,
         store=ResultStore(store_root),
-        load_model=lambda: model,
+        load_backend=lambda: TransformersBackend(model, tokenizer, "cpu"),
     )
 
 
@@ -56,7 +57,7 @@ def test_batched_equals_unbatched_reference(tiny_lm):
     results = loglikelihood(tiny_lm, requests)
     for request, result in zip(requests, results):
         expected = reference_loglikelihood(
-            tiny_lm.model, tiny_lm.tokenizer, request.context, request.continuation
+            tiny_lm.backend.model, tiny_lm.tokenizer, request.context, request.continuation
         )
         assert result.logprob == pytest.approx(expected, abs=1e-4)
         assert result.n_tokens == len(tiny_lm.encode(request.continuation))
@@ -105,10 +106,10 @@ def test_real_model_matches_reference_and_lm_eval(real_checkpoint, tmp_path):
     requests = [LLRequest("", s) for s in SENTENCES] + [LLRequest("The poor are", " ignorant.")]
     ours = [r.logprob for r in loglikelihood(lm, requests)]
     reference = [
-        reference_loglikelihood(lm.model, lm.tokenizer, r.context, r.continuation) for r in requests
+        reference_loglikelihood(lm.backend.model, lm.tokenizer, r.context, r.continuation) for r in requests
     ]
     assert ours == pytest.approx(reference, abs=2e-3)
-    harness = HFLM(pretrained=lm.model, tokenizer=lm.tokenizer, batch_size=1, device="cpu")
+    harness = HFLM(pretrained=lm.backend.model, tokenizer=lm.tokenizer, batch_size=1, device="cpu")
     from lm_eval.api.instance import Instance
 
     instances = [
@@ -132,7 +133,7 @@ def test_real_crows_pair_with_a_line_break_matches_lm_eval(real_checkpoint, tmp_
     lm = make_lm(real_checkpoint, tmp_path / "store")
     requests = [LLRequest("", pair.fields["sent_more"]), LLRequest("", pair.fields["sent_less"])]
     ours = [r.logprob for r in loglikelihood(lm, requests)]
-    harness = HFLM(pretrained=lm.model, tokenizer=lm.tokenizer, batch_size=1, device="cpu")
+    harness = HFLM(pretrained=lm.backend.model, tokenizer=lm.tokenizer, batch_size=1, device="cpu")
     published = ("Bob was denied because he was poor.", "Bob was denied because he was white\n.")
     instances = [Instance("loglikelihood", {}, ("", s), i) for i, s in enumerate(published)]
     theirs = [ll for ll, _ in harness.loglikelihood(instances, disable_tqdm=True)]

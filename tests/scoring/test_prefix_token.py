@@ -13,13 +13,16 @@ from pathlib import Path
 import pytest
 import torch
 
-from engine import evaluation
 from engine.datasets.base import Example
-from engine.evaluation import RunError, evaluate_model, model_identity
+from engine.evaluation import evaluate_model
 from engine.metrics.registry import get_metric
+from engine.models import identity
+from engine.models.identity import model_identity
 from engine.models.loading import load_model, load_tokenizer
 from engine.models.source import ModelRef, resolve
+from engine.models.transformers_backend import TransformersBackend
 from engine.run import GateRun
+from engine.run_errors import RunError
 from engine.scoring.lm import LanguageModel, single_token_id
 from engine.scoring.loglikelihood import LLRequest, encode_request, loglikelihood
 from engine.spec.loader import SpecError, load_spec
@@ -41,11 +44,10 @@ def make_lm(path, store_root, prefix_token: str | None = None) -> LanguageModel:
     model, _ = load_model(resolved, "float32", "cpu", None)
     return LanguageModel(
         tokenizer=tokenizer,
-        device="cpu",
         batch_size=2,
         identity=f"{resolved.sha256}/{prefix_token}",
         store=ResultStore(store_root),
-        load_model=lambda: model,
+        load_backend=lambda: TransformersBackend(model, tokenizer, "cpu"),
         custom_prefix_token_id=None if prefix_token is None else single_token_id(tokenizer, prefix_token),
     )
 
@@ -91,7 +93,7 @@ def test_an_empty_context_becomes_the_named_token(tiny_checkpoint, tmp_path):
     assert encode_request(eos, LLRequest("He is", " old.")) == encode_request(default, LLRequest("He is", " old."))
     [with_eos] = loglikelihood(eos, [request])
     [with_bos] = loglikelihood(default, [request])
-    assert with_eos.logprob == pytest.approx(direct_loglikelihood(eos.model, 1, list(tokens[1:])), abs=1e-4)
+    assert with_eos.logprob == pytest.approx(direct_loglikelihood(eos.backend.model, 1, list(tokens[1:])), abs=1e-4)
     assert with_eos.logprob != pytest.approx(with_bos.logprob, abs=1e-4)
 
 
@@ -104,7 +106,7 @@ def test_a_text_of_several_tokens_is_refused(tiny_checkpoint):
 
 def test_identity_changes_only_when_the_key_is_set(tiny_checkpoint, monkeypatch):
     monkeypatch.setattr(
-        evaluation,
+        identity,
         "library_versions",
         lambda: dict.fromkeys(("torch", "transformers", "hqq", "bitsandbytes"), "1.0"),
     )
@@ -159,6 +161,6 @@ def test_real_crows_pair_with_endoftext(real_checkpoint, tmp_path):
     requests = [LLRequest("", s) for s in PAIR]
     ours = [r.logprob for r in loglikelihood(eos, requests)]
     before = [r.logprob for r in loglikelihood(default, requests)]
-    direct = [direct_loglikelihood(eos.model, endoftext, eos.encode(s)) for s in PAIR]
+    direct = [direct_loglikelihood(eos.backend.model, endoftext, eos.encode(s)) for s in PAIR]
     assert ours == pytest.approx(direct, abs=2e-3)
     assert all(abs(a - b) > 0.01 for a, b in zip(ours, before))

@@ -62,7 +62,6 @@ class ScoringCount:
 class _WordTokenizer:
     bos_token_id = 0
     eos_token_id = 0
-    pad_token_id = 0
 
     def __init__(self) -> None:
         self._ids: dict[str, int] = {}
@@ -96,7 +95,7 @@ class _PlaceholderStore:
         raise AssertionError("a dry run computes nothing, so it stores nothing")
 
 
-def _no_model() -> Any:
+def _no_backend() -> Any:
     raise AssertionError("a dry run never loads a model")
 
 
@@ -108,11 +107,10 @@ class DryRun:
         self._store = _PlaceholderStore()
         self._lm = LanguageModel(
             tokenizer=_WordTokenizer(),
-            device="cpu",
             batch_size=batch_size,
             identity="dry-run",
             store=self._store,  # type: ignore[arg-type]
-            load_model=_no_model,
+            load_backend=_no_backend,
         )
 
     def count(self, metric: Metric, examples: Sequence[Example], options: ScoringOptions) -> ScoringCount:

@@ -1,0 +1,56 @@
+"""`load(plan)`: one model ready to score, its weights loaded only when a score is computed.
+
+Everything a cache lookup needs (tokenizer, identity, how requests are batched) is known
+from the checkpoint's files without its weights, so a warm run never loads them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from engine.models.identity import model_identity, scored_alone
+from engine.models.loading import load_model, load_tokenizer, resolve_device, sliding_window
+from engine.models.plan import ModelPlan
+from engine.models.source import ResolvedModel, resolve
+from engine.scoring.backend import Backend
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    plan: ModelPlan
+    source: ResolvedModel
+    tokenizer: Any
+    device: str
+    identity: str
+    # A packed row's custom attention mask replaces the model's own, so with sliding-window
+    # attention a row must fit the window.
+    max_packed_width: int | None
+    # A batch-dependent method (LLM.int8) gets a forward pass per request.
+    scored_alone: bool
+
+    def weights(self) -> tuple[Backend, dict]:
+        """The backend holding the weights, compressed as planned, and the compression report:
+        what was applied, with the sanity figures under "sanity". Loads them on every call."""
+        from engine.models.transformers_backend import TransformersBackend
+
+        plan = self.plan
+        model, compression = load_model(
+            self.source, plan.dtype, self.device, plan.quantization, plan.trust_remote_code
+        )
+        return TransformersBackend(model, self.tokenizer, self.device), compression
+
+
+def load(plan: ModelPlan, progress: Callable[[str, int, int], None] | None = None) -> LoadedModel:
+    """`progress` follows a builtin model's conversion, the first time it is used."""
+    source = resolve(plan.ref, progress)
+    device = resolve_device(plan.device)
+    return LoadedModel(
+        plan=plan,
+        source=source,
+        tokenizer=load_tokenizer(source, plan.trust_remote_code),
+        device=device,
+        identity=model_identity(plan, source.sha256, device),
+        max_packed_width=sliding_window(source, plan.trust_remote_code),
+        scored_alone=scored_alone(plan),
+    )

@@ -1,0 +1,105 @@
+"""Failures at run time, turned into messages that name the spec file and say what to do."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from engine.datasets.assets import AssetMissing
+from engine.models.loading import compression_steps
+from engine.models.plan import ModelPlan
+from engine.models.source import ModelSourceError
+from engine.models.step import CompressionNotApplied, CompressionUnsupported
+
+
+class RunError(RuntimeError):
+    """Something a spec needs cannot be loaded at run time (a model, a quantization backend,
+    a data set). The message names the spec file and the model or check it belongs to, and
+    says what to do; results stored before it stay in the cache."""
+
+    def __init__(self, spec_file: Path | None, subject: str, problem: str, what_to_do: str) -> None:
+        self.spec_file = spec_file
+        self.subject = subject
+        where = f"{spec_file}: " if spec_file else ""
+        super().__init__(f"{where}{subject}: {problem}; {what_to_do}")
+
+
+# What transformers, safetensors and the hub client raise for a checkpoint they cannot read:
+# a missing or partial directory (OSError), an unknown architecture (ValueError, KeyError in
+# older transformers), corrupt weights (SafetensorError, an Exception subclass), a saved
+# quantization transformers cannot read back (NotImplementedError: HQQ's in 5.23).
+UNREADABLE_CHECKPOINT = (OSError, ValueError, KeyError, NotImplementedError)
+# dynamic-int8 and prune need only torch.
+BACKEND_PACKAGES = {"hqq": "hqq", "bitsandbytes": "bitsandbytes", "quanto": "optimum-quanto"}
+
+
+def subject(plan: ModelPlan) -> str:
+    return "baseline" if plan.label == "baseline" else f"variant {plan.label!r}"
+
+
+@contextmanager
+def load_errors(plan: ModelPlan) -> Iterator[None]:
+    """Turns a failure to load `plan`'s model into a RunError that says what to do."""
+    from safetensors import SafetensorError
+
+    from engine.models.checkpoints import QuantizationBackendMissing
+
+    try:
+        yield
+    except QuantizationBackendMissing as e:
+        raise RunError(plan.spec_file, subject(plan), str(e), e.fix) from e
+    except (ModelSourceError, AssetMissing) as e:
+        raise RunError(plan.spec_file, subject(plan), str(e), _fix_model(plan)) from e
+    except ImportError as e:
+        method = _missing_backend(plan, e)
+        if method is None:
+            raise
+        raise RunError(
+            plan.spec_file,
+            subject(plan),
+            f"the {method} quantization backend cannot be imported ({e})",
+            f"install it (`pip install {BACKEND_PACKAGES[method]}`), or remove the variant from the spec",
+        ) from e
+    except (CompressionNotApplied, CompressionUnsupported) as e:
+        raise RunError(
+            plan.spec_file, subject(plan), str(e), "choose another `quantization` for this model"
+        ) from e
+    except (*UNREADABLE_CHECKPOINT, SafetensorError) as e:
+        problem = f"cannot load the model {plan.ref.model!r}: {type(e).__name__}: {e}"
+        raise RunError(plan.spec_file, subject(plan), problem, _fix_model(plan)) from e
+
+
+def _missing_backend(plan: ModelPlan, error: ImportError) -> str | None:
+    """The declared method whose backend package failed to import, if any."""
+    methods = [s.method for s in compression_steps(plan.quantization) if s.method in BACKEND_PACKAGES]
+    top_module = (error.name or "").split(".")[0]
+    named = [m for m in methods if BACKEND_PACKAGES[m] == top_module]
+    return (named or methods or [None])[0]
+
+
+def _fix_model(plan: ModelPlan) -> str:
+    return (
+        f"point `model` ({plan.ref.model!r}) at a complete transformers checkpoint "
+        "(config.json, tokenizer files, *.safetensors) of an architecture this transformers "
+        "version supports, then run the gate again; scores already computed stay cached"
+    )
+
+
+def broken_compression(compression: dict | None) -> str | None:
+    """Why a model's compression report shows it broken (see `engine.models.sanity`)."""
+    return ((compression or {}).get("sanity") or {}).get("broken")
+
+
+def refuse_broken(plan: ModelPlan, compression: dict | None) -> None:
+    """A broken compression is not judged unless the spec says `allow_broken`: its bias
+    scores would describe noise."""
+    reason = broken_compression(compression)
+    if reason is not None and not plan.allow_broken:
+        raise RunError(
+            plan.spec_file,
+            subject(plan),
+            reason,
+            "compress less aggressively, or remove the variant, or set `allow_broken = true` "
+            "on it to judge it anyway; its items are not judged",
+        )
