@@ -19,8 +19,8 @@ callback: stages are told apart by name, so a conversion that starts while a che
 scoring is under way gets its own bar below the scoring's.
 
 transformers draws bars of its own (e.g. "Loading weights"), even into a CI log or pytest's
-captured stderr; `quiet_libraries()`, called by the entry points, turns them off by the same
-decision.
+captured stderr; `quiet_libraries()`, called by the run context as it readies each spec,
+turns them off by the same decision.
 """
 
 from __future__ import annotations
