@@ -61,7 +61,8 @@ class RunContext:
                 yield UnreadableSpec(path, error)
                 continue
             names[name] = path
-            progress.quiet_libraries()  # stderr now is what the shell makes of it (pytest: captured or -s)
+            # Decided now: stderr is what the shell makes of it (under pytest: captured or -s).
+            progress.quiet_libraries()
             yield GateRun(loaded, self.store, progress.report)
 
     def judge(
