@@ -7,13 +7,8 @@ import json
 import sys
 from pathlib import Path
 
-from engine import catalog, progress
-from engine.calibrate import calibrate, render
+from engine import catalog
 from engine.report import commands as report_commands
-from engine.report import run_dir, writer
-from engine.report.results import variant_part
-from engine.run import GateRun
-from engine.run_errors import RunError
 from engine.spec import cost, starter
 from engine.spec.loader import SpecError, load_spec
 from engine.spec.schema import spec_schema as schema
@@ -78,41 +73,43 @@ def _schema(args) -> int:
     return 0
 
 
+# `run` and `calibrate` import the model code (torch) when they start, not when the CLI
+# does: the other commands read specs and reports only, and should start at once.
+
+
 def _run(args) -> int:
-    progress.quiet_libraries()
-    store = ResultStore(Path(args.cache) / "results" if args.cache else None)
-    runs = []
-    for path in args.specs:
-        try:
-            runs.append(GateRun(load_spec(path), store, progress.report))
-        except SpecError as e:
-            print(e, file=sys.stderr)
+    from engine.run_errors import RunError
+    from engine.run_context import RunContext, UnreadableSpec
+
+    context = RunContext(args.specs, Path(args.reports), args.cache)
+    gates = []
+    for gate in context.gates():
+        if isinstance(gate, UnreadableSpec):
+            print(gate.error, file=sys.stderr)
             return 2
-    run = Path(args.reports) / run_dir.new_run_id()
+        gates.append(gate)
     errors = 0
-    for gate in runs:
+    for gate in gates:
         for variant in gate.spec.variants:
             if args.variant and variant.name not in args.variant:
                 continue
             try:
-                outcome = gate.evaluate_variant(variant.name)
+                outcome = context.judge(gate, variant.name)
             except RunError as e:
                 # The other variants can still be judged; this one cannot pass.
                 print(f"ERROR {e}", file=sys.stderr)
                 errors += 1
                 continue
-            run_dir.write_part(run, f"{gate.spec.name}--{variant.name}", variant_part(gate, outcome))
             for verdict in outcome.verdicts:
                 if not verdict.passed:
                     print(f"FAIL {verdict.message()}")
-    progress.close()  # bars of a stage an error cut short
-    results = writer.finish(run)
+    results = context.finish()
     if results is None:
         print("nothing was evaluated", file=sys.stderr)
         return 2
     totals = results["totals"]
     could_not = f"; {errors} variant(s) could not be evaluated" if errors else ""
-    print(f"{totals['failed']} failed, {totals['passed']} passed{could_not}; report in {run}/")
+    print(f"{totals['failed']} failed, {totals['passed']} passed{could_not}; report in {context.directory}/")
     return 1 if totals["failed"] or errors else 0
 
 
@@ -130,9 +127,12 @@ def _diff(args) -> int:
 
 
 def _calibrate(args) -> int:
-    store = ResultStore(Path(args.cache) / "results" if args.cache else None)
+    from engine.calibrate import calibrate, render
+    from engine.run_errors import RunError
+    from engine.run import GateRun
+
     try:
-        run = GateRun(load_spec(args.spec), store)
+        run = GateRun(load_spec(args.spec), ResultStore.in_cache(args.cache))
     except SpecError as e:
         print(e, file=sys.stderr)
         return 2

@@ -18,8 +18,8 @@ every long step (scoring, a builtin model's conversion): stages are told apart b
 a conversion that starts while another stage is under way gets its own bar below it.
 
 transformers draws bars of its own (e.g. "Loading weights"), even into a CI log or pytest's
-captured stderr; `quiet_libraries()`, called by the entry points, turns them off by the same
-decision.
+captured stderr; `quiet_libraries()`, called by the run context as it readies each spec,
+turns them off by the same decision.
 """
 
 from __future__ import annotations

@@ -4,6 +4,12 @@
 files (default `specs/*.toml`, or `--specs` / FAIRGATE_SPECS). A variant's models are
 evaluated in its collector's setup, so under `pytest -n 2 --dist loadscope` (with the
 scheduler below) each variant runs on one worker and each model is loaded once.
+
+The scheduler overrides xdist's private `LoadScopeScheduling._split_scope`. xdist's public
+way to keep items together, the `xdist_group` mark with `--dist loadgroup`, groups nothing
+under pytest 9.2: xdist 3.8 tags the grouped items by assigning `item._nodeid`, which
+pytest no longer reads (pytest-xdist issue 1386). Once a release fixes it, marking each
+variant collector with `xdist_group` replaces the scheduler.
 """
 
 from __future__ import annotations
@@ -15,17 +21,14 @@ from pathlib import Path
 
 import pytest
 
-from engine import progress
-from engine.report import run_dir, writer
-from engine.report.results import variant_part
-from engine.run import GateRun, VariantOutcome
 from engine.run_errors import RunError
-from engine.spec.loader import SpecError, load_spec
-from engine.store import ResultStore
+from engine.run import GateRun, VariantOutcome
+from engine.run_context import RunContext, UnreadableSpec
+from engine.spec.loader import SpecError
 
 SENTINEL = "test_specs.py"
 SPECS_ENV = "FAIRGATE_SPECS"
-RUN_KEY = pytest.StashKey[Path]()
+CONTEXT_KEY = pytest.StashKey[RunContext]()
 RESULTS_KEY = pytest.StashKey[dict]()
 
 
@@ -51,11 +54,14 @@ def _is_worker(config: pytest.Config) -> bool:
 
 def pytest_configure(config: pytest.Config) -> None:
     if _is_worker(config):
-        config.stash[RUN_KEY] = Path(config.workerinput["fairgate_run"])
+        run = Path(config.workerinput["fairgate_run"])
+        reports, run_id = run.parent, run.name
         _share_cores(int(config.workerinput["workercount"]))
     else:
         reports = Path(config.getoption("fairgate_reports") or config.rootpath / "reports")
-        config.stash[RUN_KEY] = reports / run_dir.new_run_id()
+        run_id = None
+    cache = config.getoption("fairgate_cache")
+    config.stash[CONTEXT_KEY] = RunContext(_spec_paths(config), reports, cache, run_id)
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(_XdistHooks(), "fairgate-xdist")
 
@@ -70,7 +76,7 @@ def _share_cores(workers: int) -> None:
 
 class _XdistHooks:
     def pytest_configure_node(self, node) -> None:
-        node.workerinput["fairgate_run"] = str(node.config.stash[RUN_KEY])
+        node.workerinput["fairgate_run"] = str(node.config.stash[CONTEXT_KEY].directory)
 
     def pytest_xdist_make_scheduler(self, config, log):
         if config.getoption("dist") != "loadscope":
@@ -98,18 +104,15 @@ def pytest_pycollect_makemodule(module_path: Path, parent):
 def pytest_sessionfinish(session: pytest.Session) -> None:
     if _is_worker(session.config):
         return
-    run = session.config.stash[RUN_KEY]
-    if not (run / run_dir.PARTS).is_dir():
-        return  # nothing was gated (e.g. only the engine's own tests ran)
-    results = writer.finish(run)
-    if results is not None:
+    results = session.config.stash[CONTEXT_KEY].finish()
+    if results is not None:  # None: nothing was gated (e.g. only the engine's own tests ran)
         session.config.stash[RESULTS_KEY] = results
 
 
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     results = config.stash.get(RESULTS_KEY, None)
     if results:
-        run = config.stash[RUN_KEY]
+        run = config.stash[CONTEXT_KEY].directory
         terminalreporter.write_line(
             f"fairgate: {results['totals']['failed']} failed, {results['totals']['passed']} "
             f"passed; report in {run}/ (summary.md, results.json)"
@@ -129,29 +132,13 @@ def _spec_paths(config: pytest.Config) -> list[Path]:
     return paths
 
 
-def _store(config: pytest.Config) -> ResultStore:
-    cache = config.getoption("fairgate_cache")
-    return ResultStore(Path(cache) / "results" if cache else None)
-
-
 class SpecFiles(pytest.File):
     def collect(self):
-        names: dict[str, Path] = {}
-        for path in _spec_paths(self.config):
-            try:
-                loaded = load_spec(path)
-            except SpecError as error:
-                yield InvalidSpec.from_parent(self, name=path.name, error=error)
-                continue
-            name = loaded.spec.name
-            if name in names:
-                error = ValueError(f"{path}: spec name {name!r} is also used by {names[name]}")
-                yield InvalidSpec.from_parent(self, name=path.name, error=error)
-                continue
-            names[name] = path
-            progress.quiet_libraries()  # stderr now is what pytest makes of it: captured or -s
-            run = GateRun(loaded, _store(self.config), progress.report)
-            yield SpecCollector.from_parent(self, name=name, run=run)
+        for gate in self.config.stash[CONTEXT_KEY].gates():
+            if isinstance(gate, UnreadableSpec):
+                yield InvalidSpec.from_parent(self, name=gate.path.name, error=gate.error)
+            else:
+                yield SpecCollector.from_parent(self, name=gate.spec.name, gate=gate)
 
 
 class InvalidSpec(pytest.Collector):
@@ -169,14 +156,14 @@ class InvalidSpec(pytest.Collector):
 
 
 class SpecCollector(pytest.Collector):
-    def __init__(self, *, run: GateRun, **kwargs) -> None:
+    def __init__(self, *, gate: GateRun, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.run = run
+        self.gate = gate
 
     def collect(self):
-        checks = self.run.checks  # loads the data sets: unknown subgroups fail collection here
-        for variant in self.run.spec.variants:
-            yield VariantCollector.from_parent(self, name=variant.name, run=self.run, checks=checks)
+        checks = self.gate.checks  # loads the data sets: unknown subgroups fail collection here
+        for variant in self.gate.spec.variants:
+            yield VariantCollector.from_parent(self, name=variant.name, gate=self.gate, checks=checks)
 
     def repr_failure(self, excinfo):
         if isinstance(excinfo.value, (SpecError, RunError)):
@@ -185,9 +172,9 @@ class SpecCollector(pytest.Collector):
 
 
 class VariantCollector(pytest.Collector):
-    def __init__(self, *, run: GateRun, checks, **kwargs) -> None:
+    def __init__(self, *, gate: GateRun, checks, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.run = run
+        self.gate = gate
         self.checks = checks
         self.outcome: VariantOutcome | None = None
         self.error: RunError | None = None
@@ -197,22 +184,18 @@ class VariantCollector(pytest.Collector):
             yield CheckCollector.from_parent(self, name=check.metric.name, check=check)
 
     def setup(self) -> None:
-        try:
-            self.outcome = self.run.evaluate_variant(self.name)
-        except RunError as error:
-            # Raised again by each item, so they fail with the message alone (a setup error
-            # would print the engine's traceback) while the other variants still run.
-            self.error = error
-            return
+        # The report speaks of what was gated: with -k, only the selected subgroups.
         selected = {
             (item.parent.name, item.name)
             for item in self.session.items
             if isinstance(item, SubgroupItem) and item.parent.parent is self
         }
-        # The report speaks of what was gated: with -k, only the selected subgroups.
-        self.outcome.verdicts = [v for v in self.outcome.verdicts if (v.metric, v.subgroup) in selected]
-        part = variant_part(self.run, self.outcome)
-        run_dir.write_part(self.config.stash[RUN_KEY], f"{self.run.spec.name}--{self.name}", part)
+        try:
+            self.outcome = self.config.stash[CONTEXT_KEY].judge(self.gate, self.name, selected)
+        except RunError as error:
+            # Raised again by each item, so they fail with the message alone (a setup error
+            # would print the engine's traceback) while the other variants still run.
+            self.error = error
 
     def teardown(self) -> None:
         self.outcome = None

@@ -43,6 +43,12 @@ class ResultStore:
     def __init__(self, root: Path | None = None) -> None:
         self.root = Path(root) if root is not None else default_cache_root() / "results"
 
+    @classmethod
+    def in_cache(cls, cache: Path | str | None) -> ResultStore:
+        """The store of a cache directory given by `--cache` or `--fairgate-cache`;
+        None: the default cache."""
+        return cls(Path(cache) / "results" if cache else None)
+
     def _path(self, key: str) -> Path:
         kind, _, digest = key.rpartition("/")
         return self.root / kind / digest[:2] / f"{digest}.json"

@@ -125,13 +125,21 @@ def test_invalid_spec_is_a_located_collection_error(gate, tiny_checkpoint):
 
 def test_variants_are_scheduled_whole_under_loadscope(gate, tiny_checkpoint):
     pytest.importorskip("xdist")
-    gate("tiny", tiny_spec(tiny_checkpoint))
+    # Two checks: grouped by the items' parents (xdist's own loadscope), a variant would be
+    # split across workers.
+    second = '[[checks]]\nmetric = "stereoset.ss"\nmax_examples = 2\ntolerance = 100.0'
+    gate("tiny", tiny_spec(tiny_checkpoint, extra=second))
     result = gate.run("-n", "2", "--dist", "loadscope", "-v")
-    result.assert_outcomes(passed=2 * SUBGROUPS)
+    assert result.ret == 0
     workers: dict[str, set[str]] = {}
-    for worker, variant in re.findall(r"\[(gw\d)\] .*?PASSED .*?::tiny::([\w.-]+)::", result.stdout.str()):
+    checks: set[str] = set()
+    for worker, variant, check in re.findall(
+        r"\[(gw\d)\] .*?PASSED .*?::tiny::([\w.-]+)::([\w.-]+)::", result.stdout.str()
+    ):
         workers.setdefault(variant, set()).add(worker)
+        checks.add(check)
     assert set(workers) == {"identity", "hqq-4bit"}
+    assert checks == {"crows_pairs.stereotype_score", "stereoset.ss"}
     assert all(len(w) == 1 for w in workers.values())
 
 

@@ -1,17 +1,17 @@
-"""results.json: the spec, provenance, per model and check the per-subgroup values and every
-example's scores, and the verdicts. Built from per-variant parts so workers can write alone."""
+"""A variant's part of results.json: the spec, per model and check the per-subgroup values and
+every example's scores, and the verdicts. Each variant's part is written alone, so workers
+need not share anything but the run directory; `writer` merges the parts."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import asdict
+from typing import TYPE_CHECKING
 
-from engine.evaluation import ModelEvaluation
 from engine.gate import subgroup_values
-from engine.provenance import library_versions, machine
-from engine.run import GateRun, VariantOutcome
 
-RESULTS_VERSION = 1
+if TYPE_CHECKING:  # annotations only: report/ stays importable without torch
+    from engine.evaluation import ModelEvaluation
+    from engine.run import GateRun, VariantOutcome
 
 
 def _model_entry(run: GateRun, evaluation: ModelEvaluation) -> dict:
@@ -75,26 +75,4 @@ def variant_part(run: GateRun, outcome: VariantOutcome) -> dict:
             outcome.variant.label: _model_entry(run, outcome.variant),
         },
         "verdicts": [v.to_dict() for v in outcome.verdicts],
-    }
-
-
-def merge(run_id: str, parts: list[dict]) -> dict:
-    specs: dict[str, dict] = {}
-    for part in parts:
-        name = part["spec"]["name"]
-        entry = specs.setdefault(name, {**part["spec"], "models": {}, "verdicts": []})
-        entry["models"].update(part["models"])
-        entry["verdicts"] += part["verdicts"]
-    verdicts = [v for s in specs.values() for v in s["verdicts"]]
-    return {
-        "results_version": RESULTS_VERSION,
-        "run_id": run_id,
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "provenance": {"libraries": library_versions(), "machine": machine()},
-        "totals": {
-            "verdicts": len(verdicts),
-            "passed": sum(v["passed"] for v in verdicts),
-            "failed": sum(not v["passed"] for v in verdicts),
-        },
-        "specs": specs,
     }

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
+from engine.provenance import library_versions, machine
 from engine.report import html, run_dir, summary
-from engine.report.results import merge
 from engine.store import atomic_write_text
+
+RESULTS_VERSION = 1
 
 
 def finish(run: Path) -> dict | None:
@@ -27,6 +30,28 @@ def finish(run: Path) -> dict | None:
     append_step_summary(markdown)
     run_dir.point_latest(run)
     return results
+
+
+def merge(run_id: str, parts: list[dict]) -> dict:
+    specs: dict[str, dict] = {}
+    for part in parts:
+        name = part["spec"]["name"]
+        entry = specs.setdefault(name, {**part["spec"], "models": {}, "verdicts": []})
+        entry["models"].update(part["models"])
+        entry["verdicts"] += part["verdicts"]
+    verdicts = [v for s in specs.values() for v in s["verdicts"]]
+    return {
+        "results_version": RESULTS_VERSION,
+        "run_id": run_id,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "provenance": {"libraries": library_versions(), "machine": machine()},
+        "totals": {
+            "verdicts": len(verdicts),
+            "passed": sum(v["passed"] for v in verdicts),
+            "failed": sum(not v["passed"] for v in verdicts),
+        },
+        "specs": specs,
+    }
 
 
 def write_views(run: Path, results: dict) -> str:
