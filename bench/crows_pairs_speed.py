@@ -37,7 +37,8 @@ from transformers import AutoConfig, AutoTokenizer  # noqa: E402
 
 from engine.datasets.base import DataSource  # noqa: E402
 from engine.datasets.crows_pairs import default_csv  # noqa: E402
-from engine.evaluation import ModelPlan, evaluate_model  # noqa: E402
+from engine.evaluation import evaluate_model  # noqa: E402
+from engine.models.plan import ModelPlan  # noqa: E402
 from engine.metrics.registry import get_metric  # noqa: E402
 from engine.models.source import ModelRef, resolve  # noqa: E402
 from engine.store import ResultStore  # noqa: E402
