@@ -61,7 +61,7 @@ def test_reliability_has_a_panel_per_variant_and_valid_svg():
 
 def test_the_baseline_curve_uses_equal_mass_bins():
     rng = np.random.default_rng(1)
-    conf, acc = confidence_figures._curve(items(rng, n=10))  # 5 bins of 2 items
+    conf, acc = confidence_figures._curve(items(rng, n=10), bins=5)  # 5 bins of 2 items
     assert len(conf) == 5 and np.all(np.diff(conf) >= 0)
     assert set(np.round(acc * 2).tolist()) <= {0.0, 1.0, 2.0}
 
