@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 from engine.models.plan import ModelPlan
 from engine.models.source import ModelRef
 
@@ -103,3 +106,10 @@ def builtin_gate_run(tmp_path, checks: str, store_root=None):
         + textwrap.dedent(checks)
     )
     return GateRun(load_spec(spec), ResultStore(store_root or tmp_path / "store"))
+
+
+def fresh_process_output(code: str) -> str:
+    """What `code` prints in a new interpreter: import effects that this test process, where
+    other tests imported modules already, cannot show."""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return done.stdout.strip()

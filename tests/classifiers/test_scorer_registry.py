@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
 from engine.classifiers.base import ClassifierError
 from engine.classifiers.registry import get_scorer, scorer_names, scorer_options
+from tests.helpers import fresh_process_output
 
 
 def test_known_scorers():
@@ -47,5 +45,4 @@ def test_listing_scorers_and_their_options_imports_no_model_library():
         "    scorer_options(name), path_options(name)\n"
         "print(sorted(m for m in ('torch', 'transformers', 'detoxify', 'profanity_check') if m in sys.modules))\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == "[]"
+    assert fresh_process_output(code) == "[]"

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
 from engine.metrics.registry import METRICS
 from engine.registry import UnknownName
+from tests.helpers import fresh_process_output
 
 
 def test_every_module_that_registers_metrics_is_listed():
@@ -22,8 +20,7 @@ def test_every_module_that_registers_metrics_is_listed():
         "    importlib.import_module(f'engine.metrics.{module.name}')\n"
         "print(sorted(set(metric_names()) - set(listed)))\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == "[]"
+    assert fresh_process_output(code) == "[]"
 
 
 def test_an_unknown_metric_names_the_closest():
