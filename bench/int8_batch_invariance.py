@@ -38,7 +38,7 @@ import torch  # noqa: E402
 
 from engine.datasets.base import DataSource  # noqa: E402
 from engine.metrics.registry import get_metric  # noqa: E402
-from engine.models.bitsandbytes import BitsAndBytes8bitConfig  # noqa: E402
+from engine.compression.bitsandbytes import BitsAndBytes8bitConfig  # noqa: E402
 from engine.models.loading import load_model, load_tokenizer  # noqa: E402
 from engine.models.source import ModelRef, resolve  # noqa: E402
 from engine.models.transformers_backend import TransformersBackend  # noqa: E402

@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import sys
 
-from pydantic import TypeAdapter
-
+from engine import compression
 from engine.classifiers.registry import scorer_options
 from engine.datasets.base import OVERALL, DatasetModule
 from engine.metrics.registry import get_metric, metric_names
 from engine.spec.checks import did_you_mean
-from engine.spec.models import Quantization
 
 KINDS = ("metrics", "datasets", "subgroups", "quantization", "scorers")
 
@@ -81,15 +79,27 @@ def subgroup_lines(name: str | None = None) -> list[str]:
 
 
 def quantization_lines() -> list[str]:
-    """One block per configuration: its description, then one line per field."""
-    definitions = TypeAdapter(Quantization).json_schema()["$defs"]
+    """One block per method configuration: its description, what it declares about itself,
+    then one line per field; a table nested in it follows as a block of its own."""
     lines: list[str] = []
-    for definition in definitions.values():
-        lines.append(f"{definition['title']}: {definition.get('description', '')}".rstrip())
-        required = set(definition.get("required", ()))
-        for field, schema in definition["properties"].items():
-            lines.append(f"  {field} = {_values(schema)}{'' if field in required else ' (optional)'}"
-                         f"  {schema.get('description', '')}".rstrip())
+    for step in compression.step_classes():
+        schema = step.model_json_schema()
+        lines += _definition_lines(schema)
+        needs = ", ".join(step.packages) or "torch only"
+        when = "while the checkpoint is read" if step.while_loading else "after loading"
+        kind = "quantizes" if step.quantizes else "changes weight values only"
+        lines.append(f"  ({kind}, {when}; needs {needs}; engines: {', '.join(step.engines)})")
+        for nested in schema.get("$defs", {}).values():
+            lines += _definition_lines(nested)
+    return lines
+
+
+def _definition_lines(definition: dict) -> list[str]:
+    lines = [f"{definition['title']}: {definition.get('description', '')}".rstrip()]
+    required = set(definition.get("required", ()))
+    for field, schema in definition["properties"].items():
+        lines.append(f"  {field} = {_values(schema)}{'' if field in required else ' (optional)'}"
+                     f"  {schema.get('description', '')}".rstrip())
     return lines
 
 
@@ -109,7 +119,9 @@ def _values(schema: dict) -> str:
     """The values a field takes, TOML-written: a constant, the choices, or type and default."""
     if "const" in schema:
         return _toml(schema["const"])
-    if "enum" in schema:
+    if "$ref" in schema:
+        shown = f"table ({schema['$ref'].rsplit('/', 1)[-1]}, below)"
+    elif "enum" in schema:
         shown = "|".join(_toml(v) for v in schema["enum"])
     else:
         shown = schema.get("type", "value")

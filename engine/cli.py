@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 from engine import catalog
-from engine.report import commands as report_commands
 from engine.spec import cost, starter
 from engine.spec.loader import SpecError, load_spec
 from engine.spec.schema import spec_schema as schema
@@ -113,11 +112,17 @@ def _run(args) -> int:
     return 1 if totals["failed"] or errors else 0
 
 
+# The report commands are imported where used: matplotlib and the report templates are
+# most of what `fairgate validate` and `list` would otherwise import.
 def _report(args) -> int:
+    from engine.report import commands as report_commands
+
     return report_commands.report(Path(args.run))
 
 
 def _diff(args) -> int:
+    from engine.report import commands as report_commands
+
     try:
         print(report_commands.diff(Path(args.run_a), Path(args.run_b)))
     except report_commands.NoResults as e:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import platform
 from importlib.metadata import PackageNotFoundError, version
 
-LIBRARIES = (
-    "fairgate", "torch", "transformers", "hqq", "bitsandbytes", "optimum-quanto", "tokenizers", "numpy",
-)
+from engine import compression
+
+LIBRARIES = ("fairgate", "torch", "transformers", *compression.packages(), "tokenizers", "numpy")
 
 
 def library_versions() -> dict[str, str | None]:

@@ -69,6 +69,14 @@ class Registry(Generic[T]):
         self._load()
         return iter(sorted(self._entries.items()))
 
+    def in_module_order(self) -> list[T]:
+        """The entries in the order their modules are listed (by name within a module),
+        however the modules happened to be imported."""
+        self._load()
+        rank = {module: i for i, module in enumerate(self._modules)}
+        ordered = sorted(self._entries, key=lambda n: (rank.get(self._owners[n], len(rank)), n))
+        return [self._entries[name] for name in ordered]
+
     def __contains__(self, name: str) -> bool:
         self._load()
         return name in self._entries

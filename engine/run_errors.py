@@ -6,11 +6,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from engine.compression import compression_steps, missing_backend
+from engine.compression.base import CompressionNotApplied, CompressionUnsupported
 from engine.datasets.assets import AssetMissing
-from engine.models.loading import compression_steps
 from engine.models.plan import ModelPlan
 from engine.models.source import ModelSourceError
-from engine.models.step import CompressionNotApplied, CompressionUnsupported
 
 
 class RunError(RuntimeError):
@@ -30,8 +30,6 @@ class RunError(RuntimeError):
 # older transformers), corrupt weights (SafetensorError, an Exception subclass), a saved
 # quantization transformers cannot read back (NotImplementedError: HQQ's in 5.23).
 UNREADABLE_CHECKPOINT = (OSError, ValueError, KeyError, NotImplementedError)
-# dynamic-int8 and prune need only torch.
-BACKEND_PACKAGES = {"hqq": "hqq", "bitsandbytes": "bitsandbytes", "quanto": "optimum-quanto"}
 
 
 def subject(plan: ModelPlan) -> str:
@@ -52,14 +50,15 @@ def load_errors(plan: ModelPlan) -> Iterator[None]:
     except (ModelSourceError, AssetMissing) as e:
         raise RunError(plan.spec_file, subject(plan), str(e), _fix_model(plan)) from e
     except ImportError as e:
-        method = _missing_backend(plan, e)
-        if method is None:
+        missing = missing_backend(compression_steps(plan.quantization), e)
+        if missing is None:
             raise
+        method, package = missing
         raise RunError(
             plan.spec_file,
             subject(plan),
             f"the {method} quantization backend cannot be imported ({e})",
-            f"install it (`pip install {BACKEND_PACKAGES[method]}`), or remove the variant from the spec",
+            f"install it (`pip install {package}`), or remove the variant from the spec",
         ) from e
     except (CompressionNotApplied, CompressionUnsupported) as e:
         raise RunError(
@@ -68,14 +67,6 @@ def load_errors(plan: ModelPlan) -> Iterator[None]:
     except (*UNREADABLE_CHECKPOINT, SafetensorError) as e:
         problem = f"cannot load the model {plan.ref.model!r}: {type(e).__name__}: {e}"
         raise RunError(plan.spec_file, subject(plan), problem, _fix_model(plan)) from e
-
-
-def _missing_backend(plan: ModelPlan, error: ImportError) -> str | None:
-    """The declared method whose backend package failed to import, if any."""
-    methods = [s.method for s in compression_steps(plan.quantization) if s.method in BACKEND_PACKAGES]
-    top_module = (error.name or "").split(".")[0]
-    named = [m for m in methods if BACKEND_PACKAGES[m] == top_module]
-    return (named or methods or [None])[0]
 
 
 def _fix_model(plan: ModelPlan) -> str:

@@ -18,8 +18,6 @@ from dataclasses import dataclass
 from typing import Callable, Literal, Sequence
 
 import numpy as np
-from statsmodels.stats.contingency_tables import mcnemar as exact_mcnemar
-from statsmodels.stats.multitest import multipletests
 
 Correction = Literal["none", "holm", "bh"]
 CORRECTIONS: tuple[Correction, ...] = ("none", "holm", "bh")
@@ -117,6 +115,10 @@ def mcnemar(baseline: np.ndarray, variant: np.ndarray) -> Flips:
     up, down = int(np.sum(~before & after)), int(np.sum(before & ~after))
     if up + down == 0:
         return Flips(0, 0, 1.0)
+    # statsmodels is imported where used: the spec and the catalog import this module for
+    # its types, and statsmodels alone takes most of a second to import.
+    from statsmodels.stats.contingency_tables import mcnemar as exact_mcnemar
+
     table = [[int(np.sum(~before & ~after)), up], [down, int(np.sum(before & after))]]
     return Flips(up, down, float(exact_mcnemar(table, exact=True).pvalue))
 
@@ -127,6 +129,8 @@ def adjust(p_values: Sequence[float], method: Correction) -> list[float]:
     values = np.asarray(p_values, dtype=float)
     if method == "none" or not np.isfinite(values).any():
         return values.tolist()
+    from statsmodels.stats.multitest import multipletests
+
     out = values.copy()
     finite = np.isfinite(values)
     out[finite] = multipletests(values[finite], method=_STATSMODELS_METHOD[method])[1]

@@ -8,7 +8,7 @@ from typing import Callable
 
 import torch
 
-from engine.models.calibration import sanity_text
+from engine.compression.calibration import sanity_text
 
 
 def _derive(source: Path, target: Path, edit: Callable) -> Path:

@@ -96,7 +96,7 @@ def tiny_nf4_checkpoint(tiny_checkpoint, tmp_path_factory) -> Path:
     """The tiny model saved after bitsandbytes NF4 quantization: a pre-compressed checkpoint."""
     import shutil
 
-    from engine.models.bitsandbytes import BitsAndBytes4bitConfig
+    from engine.compression.bitsandbytes import BitsAndBytes4bitConfig
     from engine.models.loading import load_model
     from engine.models.source import ModelRef, resolve
 

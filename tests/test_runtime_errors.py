@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from engine.evaluation import evaluate_model
-from engine.models.bitsandbytes import BitsAndBytes4bitConfig
+from engine.compression.bitsandbytes import BitsAndBytes4bitConfig
 from engine.run import GateRun
 from engine.run_errors import RunError
 from engine.spec.loader import load_spec

@@ -17,14 +17,14 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
-from scipy.spatial.distance import jensenshannon
-from scipy.special import softmax
-from scipy.stats import entropy
-
 from engine.metrics.weighted import Weights, ratio
 
 
+# scipy is imported where used: its stats module alone takes most of a second to import,
+# and listing or validating metrics needs none of it.
 def answer_distribution(loglikelihoods: Sequence[float]) -> list[float]:
+    from scipy.special import softmax
+
     return softmax(np.asarray(loglikelihoods, dtype=float)).tolist()
 
 
@@ -40,6 +40,8 @@ def confidence(p: Sequence[float]) -> float:
 
 
 def entropy_nats(p: Sequence[float]) -> float:
+    from scipy.stats import entropy
+
     return float(entropy(p))  # 0 * log 0 counts as 0
 
 
@@ -47,6 +49,8 @@ def js_divergence(p: Sequence[float], q: Sequence[float]) -> float:
     """Jensen-Shannon divergence in bits; scipy gives its square root, the JS distance."""
     if len(p) != len(q):
         raise ValueError(f"distributions over {len(p)} and {len(q)} answers cannot be compared")
+    from scipy.spatial.distance import jensenshannon
+
     return float(jensenshannon(p, q, base=2) ** 2)
 
 

@@ -32,7 +32,6 @@ import math
 from typing import Callable, Sequence
 
 import numpy as np
-from scipy.stats import mannwhitneyu
 
 from engine.datasets import holistic_bias as data
 from engine.metrics import weighted
@@ -118,6 +117,8 @@ def pair_p_values(samples: Sequence[np.ndarray], pairs: np.ndarray) -> np.ndarra
     padded = np.zeros((len(samples), sizes.max(initial=0)))
     for k, sample in enumerate(samples):
         padded[k, : len(sample)] = sample
+    from scipy.stats import mannwhitneyu  # most of a second to import; listing metrics needs none
+
     first, second = sizes[pairs[:, 0]], sizes[pairs[:, 1]]
     for n1, n2 in sorted(set(zip(first.tolist(), second.tolist()))):
         if n1 == 0 or n2 == 0:

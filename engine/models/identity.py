@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from engine.models.loading import compression_steps, steps_dump
+from engine.compression import compression_steps, identity_libraries, steps_dump
 from engine.models.plan import ModelPlan
 from engine.provenance import library_versions
 
@@ -13,11 +13,7 @@ from engine.provenance import library_versions
 def model_identity(plan: ModelPlan, weights_sha256: str, device: str) -> str:
     versions = library_versions()
     steps = compression_steps(plan.quantization)
-    # Only a quanto step depends on optimum-quanto: other models keep their identity (and cache)
-    # whether it is installed or not.
-    libraries = ("torch", "transformers", "hqq", "bitsandbytes") + (
-        ("optimum-quanto",) if any(s.method == "quanto" for s in steps) else ()
-    )
+    libraries = identity_libraries(steps)
     payload = {
         "weights": weights_sha256,
         "dtype": plan.dtype,
@@ -35,7 +31,5 @@ def model_identity(plan: ModelPlan, weights_sha256: str, device: str) -> str:
 
 def scored_alone(plan: ModelPlan) -> bool:
     """Whether every request gets a forward pass of its own (batch size 1, no packing), so that
-    a batch-dependent method's scores do not move with the batch size. Pruning steps have no
-    `batch_dependent`: they change only weights."""
-    steps = compression_steps(plan.quantization)
-    return any(getattr(step, "batch_dependent", False) for step in steps)
+    a batch-dependent method's scores do not move with the batch size."""
+    return any(step.batch_dependent for step in compression_steps(plan.quantization))

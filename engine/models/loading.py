@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, Sequence
 
+from engine.compression import compression_steps, known_compressed_types, steps_dump
 from engine.models.source import ResolvedModel
 
 
@@ -29,15 +30,6 @@ def sliding_window(resolved: ResolvedModel, trust_remote_code: bool = False) -> 
     return getattr(config, "sliding_window", None)
 
 
-def compression_steps(compression: Any | Sequence[Any] | None) -> tuple[Any, ...]:
-    """One method, or several applied in order, or none, as a tuple of steps."""
-    if compression is None:
-        return ()
-    if isinstance(compression, (list, tuple)):
-        return tuple(compression)
-    return (compression,)
-
-
 def load_model(
     resolved: ResolvedModel,
     dtype: str,
@@ -60,9 +52,9 @@ def load_model(
         "use_safetensors": True,
         "trust_remote_code": trust_remote_code,
     }
-    # The spec checks allow only the first step to act while loading (bitsandbytes).
-    while_loading = steps[0].load_kwargs(device) if steps else {}
-    kwargs.update(while_loading)
+    # The spec checks allow only the first step to act while loading.
+    while_loading = bool(steps) and steps[0].while_loading
+    kwargs.update(steps[0].load_kwargs(device) if steps else {})
     model = AutoModelForCausalLM.from_pretrained(resolved.path, **kwargs)
     if "device_map" not in kwargs:
         model.to(device)
@@ -90,7 +82,7 @@ def describe_compression(
     """Counts of linear layers and bytes of weights, and each step's own report."""
     # Without a declared method, count what a pre-compressed checkpoint brought with it.
     if not steps:
-        known = _known_compressed_types()
+        known = known_compressed_types()
         touched = {name for name, m in model.named_modules() if isinstance(m, known)}
     linear = len(set(_linear_layer_names(model)) | touched)
     return {
@@ -104,29 +96,10 @@ def describe_compression(
     }
 
 
-def steps_dump(steps: Sequence[Any]) -> Any:
-    """The declared compression as written: None, one table, or the list of a chain's
-    tables (one step keeps the form it had before chains, so cache keys stay valid)."""
-    if not steps:
-        return None
-    if len(steps) == 1:
-        return steps[0].model_dump()
-    return [step.model_dump() for step in steps]
-
-
 def _linear_layer_names(model) -> list[str]:
     import torch
 
     return [name for name, m in model.named_modules() if isinstance(m, torch.nn.Linear)]
-
-
-def _known_compressed_types() -> tuple[type, ...]:
-    from engine.models.bitsandbytes import BitsAndBytes4bitConfig, BitsAndBytes8bitConfig
-    from engine.models.dynamic_int8 import DynamicInt8Config
-    from engine.models.hqq import HQQConfig
-
-    methods = (HQQConfig, BitsAndBytes8bitConfig, BitsAndBytes4bitConfig, DynamicInt8Config)
-    return tuple(t for method in methods for t in method.compressed_types())
 
 
 def weight_bytes(model) -> int:

@@ -14,7 +14,7 @@ import math
 
 import torch
 
-from engine.models.calibration import sanity_text
+from engine.compression.calibration import sanity_text
 
 
 def perplexity(model, tokenizer, device: str) -> float:

@@ -24,6 +24,8 @@ import matplotlib
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from engine import compression
+
 PASS_COLOR = "#1f6f3f"
 FAIL_COLOR = "#c0392b"
 BASELINE_COLOR = "#7f8c8d"
@@ -135,20 +137,22 @@ def _worsening_panel(ax, variant: str, verdicts: list[dict]) -> None:
     ax.grid(axis="x", alpha=0.3)
 
 
-def bits(spec: dict, label: str) -> int | None:
-    """Bits per weight of a model of the spec: a quantized variant's bits, the baseline's
-    dtype; None for what has no such number (a pretrained checkpoint without quantization
-    settings, a method without bits)."""
+def bits(spec: dict, label: str) -> float | None:
+    """Bits per weight of a model of the spec: a quantized variant's bits (of its last
+    quantizing step), the baseline's dtype; None for what has no such number (a pretrained
+    checkpoint without quantization settings, pruning alone)."""
     if label == "baseline":
         return DTYPE_BITS.get(spec["models"]["baseline"]["model"].get("dtype"))
-    variant = next(v for v in spec["spec"]["variants"] if v["name"] == label)
-    quantization = variant.get("quantization") or {}
-    return quantization.get("nbits", quantization.get("bits"))
+    return compression.bits_per_weight(_compression(spec, label))
 
 
 def method(spec: dict, label: str) -> str:
+    return compression.method_label(_compression(spec, label))
+
+
+def _compression(spec: dict, label: str) -> dict | list | None:
     variant = next(v for v in spec["spec"]["variants"] if v["name"] == label)
-    return (variant.get("quantization") or {}).get("method", "unknown")
+    return variant.get("compression") or variant.get("quantization")
 
 
 def trend_figure(spec: dict, metric: str) -> tuple[str, list[str]]:

@@ -254,9 +254,9 @@ def subgroup_problems(i: int, check: CheckSpec, dataset: LoadedDataset) -> list[
 
 
 def compression_problems(path: tuple, variant: VariantSpec) -> list[Problem]:
-    """One of `quantization` and `compression`; in a chain, bitsandbytes only first (it
-    quantizes while the checkpoint is read) and nothing after a quantizing step (the later
-    step would find quantized layers, not the float weights it works on)."""
+    """One of `quantization` and `compression`; in a chain, a method that quantizes while
+    the checkpoint is read (bitsandbytes) only first, and nothing after a quantizing step
+    (the later step would find quantized layers, not the float weights it works on)."""
     if variant.quantization is not None and variant.compression is not None:
         return [
             (
@@ -267,11 +267,11 @@ def compression_problems(path: tuple, variant: VariantSpec) -> list[Problem]:
     problems: list[Problem] = []
     quantized_by = None
     for j, step in enumerate(variant.compression or ()):
-        if step.method == "bitsandbytes" and j > 0:
+        if step.while_loading and j > 0:
             problems.append(
                 (
                     path + ("compression", j),
-                    "bitsandbytes quantizes while the checkpoint is loaded, so it can only be "
+                    f"{step.method} quantizes while the checkpoint is loaded, so it can only be "
                     f"the first step (here it follows {variant.compression[j - 1].method})",
                 )
             )
@@ -283,7 +283,7 @@ def compression_problems(path: tuple, variant: VariantSpec) -> list[Problem]:
                     "quantized; prune before quantizing, and quantize once",
                 )
             )
-        if step.method != "prune":
+        if step.quantizes:
             quantized_by = quantized_by or step.method
     return problems
 

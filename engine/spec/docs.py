@@ -17,12 +17,8 @@ from pydantic import BaseModel
 
 from engine.classifiers.registry import scorer_names
 from engine.metrics.registry import metric_names
-from engine.models.bitsandbytes import BitsAndBytes4bitConfig, BitsAndBytes8bitConfig
-from engine.models.calibration import CalibrationConfig
-from engine.models.dynamic_int8 import DynamicInt8Config
-from engine.models.hqq import HQQConfig
-from engine.models.pruning import PruneConfig
-from engine.models.quanto import QuantoConfig
+from engine import compression
+from engine.compression.base import CompressionStep
 from engine.spec.models import (
     BaselineSpec,
     CheckSpec,
@@ -57,6 +53,46 @@ class Section:
     skip: tuple[str, ...] = ()  # fields documented by a section of their own
 
 
+def toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        return "{ " + ", ".join(f"{_key(k)} = {toml_value(v)}" for k, v in value.items()) + " }"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    raise TypeError(f"no TOML form for {value!r}")
+
+
+def _key(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key)
+
+
+def _method_sections(step: type[CompressionStep]) -> list[Section]:
+    """A method's table as its own class documents it, and each table nested in it."""
+    doc = step.documented
+    nested = [
+        Section(
+            f"[variants.quantization.{name}]", f"variants[].quantization.{name}.",
+            step.model_fields[name].annotation, f"[variants.quantization.{name}]",
+            prefix=f'[[variants]]\nname = "{variant}"\n[variants.quantization]\n'
+            + "".join(f"{_key(k)} = {toml_value(v)}\n" for k, v in required.items()),
+        )
+        for name, (variant, required) in doc.nested.items()
+    ]
+    own = Section(
+        f"quantization: {doc.title}", "variants[].quantization.", step, "[variants.quantization]",
+        prefix=f'[[variants]]\nname = "{doc.variant}"\n', required=doc.required,
+        skip=tuple(doc.nested),
+    )
+    return [own, *nested]
+
+
 CHECK_PREFIX = '[[checks]]\nmetric = "crows_pairs.stereotype_score"\ntolerance = 0.05\n'
 SECTIONS = (
     Section(
@@ -69,40 +105,7 @@ SECTIONS = (
         required={"model": "builtin:smollm2-135m-instruct"},
     ),
     Section("[[variants]]", "variants[].", VariantSpec, "[[variants]]", required={"name": "my-build"}),
-    Section(
-        "quantization: hqq", "variants[].quantization.", HQQConfig, "[variants.quantization]",
-        prefix='[[variants]]\nname = "hqq-4bit"\n', required={"method": "hqq", "nbits": 4},
-    ),
-    Section(
-        "quantization: bitsandbytes, 4 bits", "variants[].quantization.",
-        BitsAndBytes4bitConfig, "[variants.quantization]",
-        prefix='[[variants]]\nname = "bnb-nf4"\n', required={"method": "bitsandbytes", "bits": 4},
-    ),
-    Section(
-        "quantization: bitsandbytes, 8 bits", "variants[].quantization.",
-        BitsAndBytes8bitConfig, "[variants.quantization]",
-        prefix='[[variants]]\nname = "bnb-int8"\n', required={"method": "bitsandbytes", "bits": 8},
-    ),
-    Section(
-        "quantization: dynamic-int8", "variants[].quantization.", DynamicInt8Config,
-        "[variants.quantization]", prefix='[[variants]]\nname = "int8"\n',
-        required={"method": "dynamic-int8"},
-    ),
-    Section(
-        "quantization: quanto", "variants[].quantization.", QuantoConfig, "[variants.quantization]",
-        prefix='[[variants]]\nname = "quanto-int4"\n', required={"method": "quanto", "weights": "int4"},
-    ),
-    Section(
-        "quantization: prune", "variants[].quantization.", PruneConfig, "[variants.quantization]",
-        prefix='[[variants]]\nname = "pruned"\n', required={"method": "prune", "sparsity": 0.5},
-        skip=("calibration",),
-    ),
-    Section(
-        "[variants.quantization.calibration]", "variants[].quantization.calibration.",
-        CalibrationConfig, "[variants.quantization.calibration]",
-        prefix='[[variants]]\nname = "wanda"\n[variants.quantization]\nmethod = "prune"\n'
-        'sparsity = 0.5\ncriterion = "wanda"\n',
-    ),
+    *(section for step in compression.step_classes() for section in _method_sections(step)),
     Section(
         "[[checks]]", "checks[].", CheckSpec, "[[checks]]",
         required={"metric": "crows_pairs.stereotype_score", "tolerance": 0.05},
@@ -146,30 +149,6 @@ EXAMPLES: dict[tuple[type, str], tuple[Any, dict[str, Any]]] = {
         [{"method": "prune", "pattern": "2:4"}, {"method": "hqq", "nbits": 4}], {}
     ),
     (VariantSpec, "allow_broken"): (True, {}),
-    (DynamicInt8Config, "method"): ("dynamic-int8", {}),
-    (DynamicInt8Config, "scale"): ("tensor", {}),
-    (QuantoConfig, "method"): ("quanto", {}),
-    (QuantoConfig, "weights"): ("int8", {}),
-    (PruneConfig, "method"): ("prune", {}),
-    (PruneConfig, "pattern"): ("2:4", {}),
-    (PruneConfig, "sparsity"): (0.3, {}),
-    (PruneConfig, "criterion"): ("wanda", {}),
-    (PruneConfig, "scope"): ("global", {}),
-    (CalibrationConfig, "corpus"): ("bold-wikipedia", {}),
-    (CalibrationConfig, "samples"): (64, {}),
-    (CalibrationConfig, "tokens"): (256, {}),
-    (HQQConfig, "method"): ("hqq", {}),
-    (HQQConfig, "nbits"): (3, {}),
-    (HQQConfig, "group_size"): (128, {}),
-    (HQQConfig, "axis"): (0, {}),
-    (BitsAndBytes4bitConfig, "method"): ("bitsandbytes", {}),
-    (BitsAndBytes4bitConfig, "bits"): (4, {}),
-    (BitsAndBytes4bitConfig, "quant_type"): ("fp4", {}),
-    (BitsAndBytes4bitConfig, "double_quant"): (True, {}),
-    (BitsAndBytes4bitConfig, "compute_dtype"): ("bfloat16", {}),
-    (BitsAndBytes8bitConfig, "method"): ("bitsandbytes", {}),
-    (BitsAndBytes8bitConfig, "bits"): (8, {}),
-    (BitsAndBytes8bitConfig, "threshold"): (4.0, {}),
     (CheckSpec, "metric"): ("stereoset.ss", {}),
     (CheckSpec, "data"): ({"path": "data/my-pairs.csv"}, {}),
     (CheckSpec, "max_examples"): (300, {}),
@@ -259,30 +238,13 @@ def example(section: Section, name: str) -> str:
 def _example_value(model: type[BaseModel], name: str) -> tuple[Any, dict[str, Any]]:
     if (model, name) in EXAMPLES:
         return EXAMPLES[(model, name)]
+    documented = getattr(model, "documented", None)
+    if documented is not None and name in documented.examples:
+        return documented.examples[name]
     examples = model.model_fields[name].examples
     if examples:
         return examples[0], {}
     raise KeyError(f"no documentation example for {model.__name__}.{name}; add one to EXAMPLES")
-
-
-def toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, dict):
-        if not value:
-            return "{}"
-        return "{ " + ", ".join(f"{_key(k)} = {toml_value(v)}" for k, v in value.items()) + " }"
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(toml_value(v) for v in value) + "]"
-    raise TypeError(f"no TOML form for {value!r}")
-
-
-def _key(key: str) -> str:
-    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key)
 
 
 def _default(info) -> str:

@@ -6,22 +6,15 @@ from typing import Annotated, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
 
+from engine import compression
 from engine.degenerate import DEFAULT_TOLERANCE as DEFAULT_DEGENERATE_TOLERANCE
-from engine.models.bitsandbytes import BitsAndBytesConfig
-from engine.models.dynamic_int8 import DynamicInt8Config
-from engine.models.hqq import HQQConfig
-from engine.models.pruning import PruneConfig
-from engine.models.quanto import QuantoConfig
 from engine.scoring.generation import GenerationConfig
 from engine.scoring.loglikelihood import Normalization
 from engine.stats import Correction
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._+-]*$"
 Dtype = Literal["float32", "bfloat16", "float16"]
-Quantization = Annotated[
-    Union[HQQConfig, BitsAndBytesConfig, DynamicInt8Config, QuantoConfig, PruneConfig],
-    Field(discriminator="method"),
-]
+Quantization = compression.spec_union()
 Tolerance = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 Bound = Annotated[float, Field(allow_inf_nan=False)]
 Rule = Literal["point", "significant", "equivalent"]

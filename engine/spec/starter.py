@@ -6,25 +6,14 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import get_args
 
-from engine.models.hqq import HQQConfig
+from engine import compression
 from engine.models.source import BUILTIN_PREFIX, ModelRef
+from engine.spec.docs import toml_value
 
 DEFAULT_METHODS = ("hqq-4bit", "hqq-3bit", "bnb-nf4", "bnb-int8")
-_BITSANDBYTES = {
-    "bnb-nf4": '{ method = "bitsandbytes", bits = 4, quant_type = "nf4", double_quant = true }',
-    "bnb-fp4": '{ method = "bitsandbytes", bits = 4, quant_type = "fp4" }',
-    "bnb-int8": '{ method = "bitsandbytes", bits = 8 }',
-}
-# Every bit width HQQ takes, named as the default spec names its variants.
-METHODS = {
-    **{
-        f"hqq-{bits}bit": f'{{ method = "hqq", nbits = {bits}, group_size = 64 }}'
-        for bits in get_args(HQQConfig.model_fields["nbits"].annotation)
-    },
-    **_BITSANDBYTES,
-}
+# Each method's starter variants, as inline TOML tables.
+METHODS = {name: toml_value(table) for name, table in compression.starters().items()}
 
 _HEADER = """\
 # A fairgate spec: a baseline model, compressed variants of it, and the bias checks every

@@ -8,10 +8,10 @@ import textwrap
 
 import pytest
 
-from engine.models.hqq import HQQConfig
+from engine.compression.hqq import HQQConfig
 from engine.models.identity import model_identity
 from engine.models.loading import load_model
-from engine.models.pruning import PruneConfig
+from engine.compression.prune import PruneConfig
 from engine.models.source import ModelRef, resolve
 from engine.run import GateRun
 from engine.run_errors import RunError

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from engine.models.bitsandbytes import BitsAndBytes4bitConfig, BitsAndBytes8bitConfig
-from engine.models.hqq import HQQConfig
+from engine.compression.bitsandbytes import BitsAndBytes4bitConfig, BitsAndBytes8bitConfig
+from engine.compression.hqq import HQQConfig
 from engine.models.loading import load_model
-from engine.models.step import CompressionNotApplied
+from engine.compression.base import CompressionNotApplied
 from engine.models.source import ModelRef, resolve
 
 METHODS = [
@@ -69,7 +69,7 @@ def test_hqq_dequantized_once_gives_bit_identical_log_likelihoods(tiny_checkpoin
     import torch
     from hqq.core.quantize import HQQLinear
 
-    from engine.models.hqq import DequantizedLinear
+    from engine.compression.hqq import dequantized_linear
 
     resolved = resolve(ModelRef(str(tiny_checkpoint)))
     quantization = HQQConfig(method="hqq", nbits=3, group_size=64)
@@ -80,7 +80,7 @@ def test_hqq_dequantized_once_gives_bit_identical_log_likelihoods(tiny_checkpoin
         load_model(resolved, "float32", "cpu", None)[0], "cpu", torch.float32, None
     )
     assert sum(isinstance(m, HQQLinear) for m in reference.modules()) == 14
-    assert sum(isinstance(m, DequantizedLinear) for m in fast.modules()) == 14
+    assert sum(isinstance(m, dequantized_linear()) for m in fast.modules()) == 14
     ids = torch.randint(0, fast.config.vocab_size, (3, 17), generator=torch.Generator().manual_seed(0))
     with torch.inference_mode():
         assert torch.equal(fast(ids).logits, reference(ids).logits)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from engine.models.dynamic_int8 import DynamicInt8Config
+from engine.compression.dynamic_int8 import DynamicInt8Config
 from engine.models.loading import load_model
-from engine.models.step import CompressionUnsupported
+from engine.compression.base import CompressionUnsupported
 from engine.models.source import ModelRef, resolve
 
 INT8 = DynamicInt8Config(method="dynamic-int8")

@@ -11,9 +11,9 @@ import pytest
 from engine.datasets.base import DataSource, Example
 from engine.evaluation import evaluate_model
 from engine.metrics.registry import ScoringOptions, get_metric
-from engine.models.bitsandbytes import BitsAndBytes4bitConfig, BitsAndBytes8bitConfig
-from engine.models.dynamic_int8 import DynamicInt8Config
-from engine.models.hqq import HQQConfig
+from engine.compression.bitsandbytes import BitsAndBytes4bitConfig, BitsAndBytes8bitConfig
+from engine.compression.dynamic_int8 import DynamicInt8Config
+from engine.compression.hqq import HQQConfig
 from engine.models.identity import model_identity, scored_alone
 from engine.models.loading import load_model, load_tokenizer
 from engine.models.source import ModelRef, resolve

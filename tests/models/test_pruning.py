@@ -7,8 +7,8 @@ import torch
 from pydantic import ValidationError
 
 from engine.models.loading import load_model
-from engine.models.step import CompressionNotApplied
-from engine.models.pruning import PruneConfig, _prune_global, prune_layer
+from engine.compression.base import CompressionNotApplied
+from engine.compression.prune import PruneConfig, _prune_global, prune_layer
 from engine.models.source import ModelRef, resolve
 
 

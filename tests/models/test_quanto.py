@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine.models.loading import load_model
-from engine.models.quanto import QuantoConfig
+from engine.compression.quanto import QuantoConfig
 from engine.models.source import ModelRef, resolve
 
 

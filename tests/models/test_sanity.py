@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from engine.evaluation import evaluate_model
-from engine.models.calibration import CalibrationConfig, calibration_sentences, sanity_text
-from engine.models.hqq import HQQConfig
+from engine.compression.calibration import CalibrationConfig, calibration_sentences, sanity_text
+from engine.compression.hqq import HQQConfig
 from engine.models.loading import load_model
 from engine.models.sanity import broken_reason
 from engine.models.source import ModelRef, resolve

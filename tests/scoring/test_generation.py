@@ -7,8 +7,8 @@ import shutil
 import pytest
 import torch
 
-from engine.models.bitsandbytes import BitsAndBytes4bitConfig, BitsAndBytes8bitConfig
-from engine.models.hqq import HQQConfig
+from engine.compression.bitsandbytes import BitsAndBytes4bitConfig, BitsAndBytes8bitConfig
+from engine.compression.hqq import HQQConfig
 from engine.models.loading import load_model, load_tokenizer
 from engine.models.source import ModelRef, resolve
 from engine.models.transformers_backend import TransformersBackend, stop_token_ids, truncate_at_stop

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.models.hqq import HQQConfig
+from engine.compression.hqq import HQQConfig
 from engine.spec.loader import load_spec
 from engine.spec.models import CheckSpec
 

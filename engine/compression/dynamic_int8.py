@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
-import torch
 from pydantic import Field
 
-from engine.models.layers import block_linears
-from engine.models.step import LayerReplacingStep
+from engine.compression import STEPS
+from engine.compression.base import CompressionUnsupported, Documented, LayerReplacingStep
 
 
 class DynamicInt8Config(LayerReplacingStep):
@@ -20,6 +19,8 @@ class DynamicInt8Config(LayerReplacingStep):
     # padding included, so a sentence's score moved with its batch (0.045 nats between batch 1
     # and 8 on the tiny test model, where float32 batching moves 1e-5).
     batch_dependent: ClassVar[bool] = True
+    documented: ClassVar[Documented] = Documented("dynamic-int8", "int8", {"method": "dynamic-int8"})
+    starters: ClassVar[dict[str, dict[str, Any]]] = {"dynamic-int8": {"method": "dynamic-int8"}}
 
     method: Literal["dynamic-int8"] = Field(
         description="PyTorch dynamic int8 quantization", examples=["dynamic-int8"]
@@ -31,14 +32,19 @@ class DynamicInt8Config(LayerReplacingStep):
         examples=["tensor"],
     )
 
+    @classmethod
+    def bits_of(cls, table: dict[str, Any]) -> float | None:
+        return 8
+
     def after_load(self, model, device: str, dtype, tokenizer):
+        import torch
         from torch.ao.quantization import (
             default_dynamic_qconfig,
             per_channel_dynamic_qconfig,
             quantize_dynamic,
         )
 
-        from engine.models.step import CompressionUnsupported
+        from engine.compression.layers import block_linears
 
         if device != "cpu":
             raise CompressionUnsupported(
@@ -63,4 +69,9 @@ class DynamicInt8Config(LayerReplacingStep):
         return (Linear,)
 
     def for_inference(self, model, device: str) -> str:
+        import torch
+
         return f"torch dynamic int8 kernels ({torch.backends.quantized.engine})"
+
+
+STEPS.register("dynamic-int8", DynamicInt8Config, __name__)

@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import functools
+from typing import Any, ClassVar, Literal
 
-import torch
 from pydantic import Field
 
-from engine.models.step import LayerReplacingStep
+from engine.compression import STEPS
+from engine.compression.base import Documented, LayerReplacingStep
+
+NBITS = (1, 2, 3, 4, 8)
 
 
 class HQQConfig(LayerReplacingStep):
     """HQQ: the baseline's weights quantized after loading, without calibration data."""
 
+    packages: ClassVar[dict[str, str]] = {"hqq": "hqq"}
+    documented: ClassVar[Documented] = Documented(
+        "hqq", "hqq-4bit", {"method": "hqq", "nbits": 4}, examples={"nbits": (3, {})}
+    )
+    # Every bit width, named as the default spec names its variants.
+    starters: ClassVar[dict[str, dict[str, Any]]] = {
+        f"hqq-{bits}bit": {"method": "hqq", "nbits": bits, "group_size": 64} for bits in NBITS
+    }
+
     method: Literal["hqq"] = Field(description="the quantization backend", examples=["hqq"])
-    nbits: Literal[1, 2, 3, 4, 8] = Field(
+    nbits: Literal[NBITS] = Field(
         description="bits per weight: 1, 2, 3, 4 or 8", examples=[4]
     )
     group_size: int = Field(
@@ -23,6 +35,10 @@ class HQQConfig(LayerReplacingStep):
     axis: Literal[0, 1] = Field(
         1, description="axis along which groups are formed: 0 or 1", examples=[0]
     )
+
+    @classmethod
+    def bits_of(cls, table: dict[str, Any]) -> float | None:
+        return table["nbits"]
 
     def after_load(self, model, device: str, dtype, tokenizer):
         from hqq.core.quantize import BaseQuantizeConfig
@@ -51,23 +67,35 @@ class HQQConfig(LayerReplacingStep):
 
         if HQQLinear.backend != HQQBackend.PYTORCH:
             return f"hqq backend {HQQLinear.backend.name}"
+        dequantized = dequantized_linear()
         for parent in list(model.modules()):
             for name, child in list(parent.named_children()):
                 if isinstance(child, HQQLinear):
-                    setattr(parent, name, DequantizedLinear(child))
+                    setattr(parent, name, dequantized(child))
         return "hqq weights dequantized once (same arithmetic as hqq's pytorch backend)"
 
 
-class DequantizedLinear(torch.nn.Module):
-    """HQQLinear.forward_pytorch with `dequantize()` hoisted out: bit-identical outputs."""
+@functools.cache
+def dequantized_linear() -> type:
+    """The module class replacing an HQQLinear on CPU, defined on first use so that reading
+    a spec does not import torch."""
+    import torch
 
-    def __init__(self, layer) -> None:
-        super().__init__()
-        self.register_buffer("weight", layer.dequantize())
-        self.bias = layer.bias
+    class DequantizedLinear(torch.nn.Module):
+        """HQQLinear.forward_pytorch with `dequantize()` hoisted out: bit-identical outputs."""
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = torch.matmul(x, self.weight.t())
-        if self.bias is not None:
-            out += self.bias
-        return out
+        def __init__(self, layer) -> None:
+            super().__init__()
+            self.register_buffer("weight", layer.dequantize())
+            self.bias = layer.bias
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            out = torch.matmul(x, self.weight.t())
+            if self.bias is not None:
+                out += self.bias
+            return out
+
+    return DequantizedLinear
+
+
+STEPS.register("hqq", HQQConfig, __name__)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
-from typing import Annotated, ClassVar, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import Field
 
-from engine.models.step import LayerReplacingStep
+from engine.compression import STEPS
+from engine.compression.base import Documented, LayerReplacingStep
 
 Dtype = Literal["float32", "bfloat16", "float16"]
 
@@ -15,9 +16,15 @@ Dtype = Literal["float32", "bfloat16", "float16"]
 class _BitsAndBytes(LayerReplacingStep):
     """What both bit widths share: transformers quantizes while loading, on one device."""
 
+    packages: ClassVar[dict[str, str]] = {"bitsandbytes": "bitsandbytes"}
+    while_loading: ClassVar[bool] = True
     method: Literal["bitsandbytes"] = Field(
         description="the quantization backend", examples=["bitsandbytes"]
     )
+
+    @classmethod
+    def bits_of(cls, table: dict[str, Any]) -> float | None:
+        return table["bits"]
 
     def load_kwargs(self, device: str) -> dict:
         return {"quantization_config": self.transformers_config(), "device_map": {"": device}}
@@ -36,6 +43,10 @@ class BitsAndBytes8bitConfig(_BitsAndBytes):
     # batch (padding and packed neighbours included), and are multiplied in 16 bits at every
     # position: a token's result depends on every other sequence in its batch.
     batch_dependent: ClassVar[bool] = True
+    documented: ClassVar[Documented] = Documented(
+        "bitsandbytes, 8 bits", "bnb-int8", {"method": "bitsandbytes", "bits": 8}
+    )
+    starters: ClassVar[dict[str, dict[str, Any]]] = {"bnb-int8": {"method": "bitsandbytes", "bits": 8}}
 
     bits: Literal[8] = Field(description="8: LLM.int8", examples=[8])
     threshold: float = Field(
@@ -63,6 +74,14 @@ class BitsAndBytes8bitConfig(_BitsAndBytes):
 
 class BitsAndBytes4bitConfig(_BitsAndBytes):
     """bitsandbytes 4-bit: NF4 or FP4 weights, dequantized for each matrix multiplication."""
+
+    documented: ClassVar[Documented] = Documented(
+        "bitsandbytes, 4 bits", "bnb-nf4", {"method": "bitsandbytes", "bits": 4}
+    )
+    starters: ClassVar[dict[str, dict[str, Any]]] = {
+        "bnb-nf4": {"method": "bitsandbytes", "bits": 4, "quant_type": "nf4", "double_quant": True},
+        "bnb-fp4": {"method": "bitsandbytes", "bits": 4, "quant_type": "fp4"},
+    }
 
     bits: Literal[4] = Field(description="4: NF4 or FP4", examples=[4])
     quant_type: Literal["nf4", "fp4"] = Field(
@@ -100,3 +119,4 @@ class BitsAndBytes4bitConfig(_BitsAndBytes):
 BitsAndBytesConfig = Annotated[
     Union[BitsAndBytes8bitConfig, BitsAndBytes4bitConfig], Field(discriminator="bits")
 ]
+STEPS.register("bitsandbytes", BitsAndBytesConfig, __name__)

@@ -8,23 +8,35 @@ blocks are already pruned.
 
 from __future__ import annotations
 
-from typing import Literal, Optional
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Optional
 
-import torch
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
-from engine.models.calibration import CalibrationConfig
-from engine.models.layers import block_linears, layer_type, transformer_blocks
-from engine.models.step import CompressionNotApplied
+from engine.compression import STEPS
+from engine.compression.base import CompressionNotApplied, CompressionStep, Documented
+from engine.compression.calibration import CalibrationConfig
+
+if TYPE_CHECKING:
+    import torch
 
 PATTERNS = {"2:4": (2, 4), "4:8": (4, 8)}
 
 
-class PruneConfig(BaseModel):
+class PruneConfig(CompressionStep):
     """Zero a share of the weights of every linear layer of the transformer blocks
     (embeddings and lm_head are kept, as is standard)."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)  # see engine.spec.models.Strict
+    quantizes: ClassVar[bool] = False
+    documented: ClassVar[Documented] = Documented(
+        "prune", "pruned", {"method": "prune", "sparsity": 0.5},
+        examples={"sparsity": (0.3, {})},
+        nested={"calibration": ("wanda", {"method": "prune", "sparsity": 0.5, "criterion": "wanda"})},
+    )
+    starters: ClassVar[dict[str, dict[str, Any]]] = {
+        "prune-50": {"method": "prune", "sparsity": 0.5},
+        "prune-2of4": {"method": "prune", "pattern": "2:4"},
+        "wanda-50": {"method": "prune", "sparsity": 0.5, "criterion": "wanda"},
+    }
 
     method: Literal["prune"] = Field(description="weight pruning", examples=["prune"])
     pattern: Optional[Literal["2:4", "4:8"]] = Field(
@@ -109,10 +121,11 @@ class PruneConfig(BaseModel):
         assert self.sparsity is not None  # the validator requires one of the two
         return self.sparsity
 
-    def load_kwargs(self, device: str) -> dict:
-        return {}
-
     def after_load(self, model, device: str, dtype, tokenizer):
+        import torch
+
+        from engine.compression.layers import block_linears
+
         with torch.no_grad():
             if self.criterion == "wanda":
                 _prune_wanda(model, self, tokenizer, device)
@@ -128,10 +141,14 @@ class PruneConfig(BaseModel):
 
     def describe(self, model) -> tuple[dict, set[str]]:
         """What the step did (the achieved sparsity, see `verify`) and the layers it changed."""
+        from engine.compression.layers import block_linears
+
         return {"method": self.model_dump(), **self.verify(model)}, set(block_linears(model))
 
     def verify(self, model) -> dict:
         """Achieved sparsity per layer type, measured on the weights; raises if off target."""
+        from engine.compression.layers import block_linears, layer_type
+
         layers = block_linears(model)
         zeros: dict[str, int] = {}
         sizes: dict[str, int] = {}
@@ -172,6 +189,8 @@ class PruneConfig(BaseModel):
 def prune_layer(weight: torch.Tensor, score: torch.Tensor, config: PruneConfig) -> None:
     """Zero in place the weights with the lowest scores: per N:M group, per row (wanda), or
     per layer (magnitude)."""
+    import torch
+
     out_features, in_features = weight.shape
     if config.pattern is not None:
         n, m = PATTERNS[config.pattern]
@@ -198,6 +217,8 @@ def prune_layer(weight: torch.Tensor, score: torch.Tensor, config: PruneConfig) 
 def _prune_global(layers: list[torch.nn.Linear], sparsity: float) -> None:
     """One magnitude threshold for all layers; exactly round(sparsity * total) zeros, ties at
     the threshold (common in weights converted from 16-bit) broken in layer order."""
+    import torch
+
     magnitudes = torch.cat([layer.weight.detach().abs().flatten() for layer in layers])
     k = round(sparsity * magnitudes.numel())
     threshold = torch.kthvalue(magnitudes, k).values
@@ -217,6 +238,10 @@ class _BlockDone(Exception):
 
 
 def _prune_wanda(model, config: PruneConfig, tokenizer, device: str) -> None:
+    import torch
+
+    from engine.compression.layers import block_linears, transformer_blocks
+
     windows = torch.tensor(config.calibration.token_windows(tokenizer), device=device)
     linears = block_linears(model)
     for block in transformer_blocks(model):
@@ -229,6 +254,8 @@ def _prune_wanda(model, config: PruneConfig, tokenizer, device: str) -> None:
 
 def _input_norms(model, block, layers, windows: torch.Tensor) -> dict:
     """||X_j||_2 over every calibration token, for each input feature j of each layer."""
+    import torch
+
     squares = {layer: torch.zeros(layer.in_features, device=windows.device) for layer in layers}
 
     def accumulate(layer, inputs):
@@ -254,3 +281,6 @@ def _groups_short_of_zeros(weight: torch.Tensor, n: int, m: int) -> int:
     out_features, in_features = weight.shape
     zeros = (weight == 0).reshape(out_features, in_features // m, m).sum(dim=-1)
     return int((zeros < n).sum())
+
+
+STEPS.register("prune", PruneConfig, __name__)
