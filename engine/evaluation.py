@@ -16,6 +16,7 @@ from engine.models.load import LoadedModel, load
 from engine.models.plan import ModelPlan
 from engine.run_errors import RunError, load_errors, refuse_broken, subject
 from engine.scoring.lm import LanguageModel, single_token_id
+from engine.scoring.text_scores import TextScorers
 from engine.store import ResultStore
 
 Progress = Callable[[str, int, int], None]
@@ -72,12 +73,14 @@ def evaluate_model(
     store: ResultStore,
     progress: Progress | None = None,
     reference: ModelEvaluation | None = None,
+    text_scorers: TextScorers | None = None,
 ) -> ModelEvaluation:
     """`reference` is the baseline's evaluation, for metrics that compare with it item by
-    item; None when `plan` is the baseline."""
+    item; None when `plan` is the baseline. `text_scorers`: the run's classifiers (default:
+    ones built for this model alone)."""
     start = time.perf_counter()
     with load_errors(plan):
-        model = load(plan, progress)
+        model = load(plan, progress, store.cache_root)
     report_key = f"model/{model.identity}"
 
     def load_backend():
@@ -96,6 +99,7 @@ def evaluate_model(
         identity=model.identity,
         store=store,
         load_backend=load_backend,
+        text_scorers=text_scorers,
     )
     try:
         records = {}

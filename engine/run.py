@@ -14,7 +14,7 @@ from engine.metrics.registry import Metric, ScoringOptions, get_metric
 from engine.models.plan import ModelPlan
 from engine.models.source import ModelRef
 from engine.run_errors import RunError, broken_compression
-from engine.scoring.text_scores import ScorerChoice
+from engine.scoring.text_scores import ScorerChoice, TextScorers
 from engine.spec.checks import data_source, resolved_path, subgroup_problems
 from engine.spec.loader import LoadedSpec, located_error
 from engine.spec.models import CheckSpec
@@ -65,12 +65,19 @@ class VariantOutcome:
 
 class GateRun:
     def __init__(
-        self, loaded: LoadedSpec, store: ResultStore, progress: Progress | None = None
+        self,
+        loaded: LoadedSpec,
+        store: ResultStore,
+        progress: Progress | None = None,
+        text_scorers: TextScorers | None = None,
     ) -> None:
+        """`text_scorers`: the run's text classifiers, shared with the other specs of a run;
+        default: this gate's own."""
         self.loaded = loaded
         self.spec = loaded.spec
         self.store = store
         self.progress = progress
+        self.text_scorers = text_scorers or TextScorers(store)
 
     @cached_property
     def checks(self) -> list[PreparedCheck]:
@@ -143,7 +150,9 @@ class GateRun:
     def _evaluate(self, variant: str | None) -> ModelEvaluation:
         scored = [(c.metric, c.examples, c.options) for c in self.checks]
         reference = None if variant is None else self.baseline
-        return evaluate_model(self.plan(variant), scored, self.store, self.progress, reference)
+        return evaluate_model(
+            self.plan(variant), scored, self.store, self.progress, reference, self.text_scorers
+        )
 
     @cached_property
     def baseline(self) -> ModelEvaluation:

@@ -16,6 +16,7 @@ from engine import progress
 from engine.report import run_dir, writer
 from engine.report.results import variant_part
 from engine.run import GateRun, VariantOutcome
+from engine.scoring.text_scores import TextScorers
 from engine.spec.loader import SpecError, load_spec
 from engine.store import ResultStore
 
@@ -43,6 +44,7 @@ class RunContext:
     ) -> None:
         self.spec_paths = [Path(p) for p in spec_paths]
         self.store = ResultStore.in_cache(cache)
+        self.text_scorers = TextScorers(self.store)
         self.directory = Path(reports) / (run_id or run_dir.new_run_id())
 
     def gates(self) -> Iterator[GateRun | UnreadableSpec]:
@@ -63,7 +65,7 @@ class RunContext:
             names[name] = path
             # Decided now: stderr is what the shell makes of it (under pytest: captured or -s).
             progress.quiet_libraries()
-            yield GateRun(loaded, self.store, progress.report)
+            yield GateRun(loaded, self.store, progress.report, self.text_scorers)
 
     def judge(
         self, gate: GateRun, variant: str, selected: Collection[tuple[str, str]] | None = None

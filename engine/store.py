@@ -40,14 +40,18 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 
 class ResultStore:
-    def __init__(self, root: Path | None = None) -> None:
-        self.root = Path(root) if root is not None else default_cache_root() / "results"
+    def __init__(self, root: Path | None = None, cache_root: Path | None = None) -> None:
+        """`root` holds the results; `cache_root` the rest of the run's cache (converted
+        builtin models, file hashes), default: the fairgate cache, the one place the
+        environment is read."""
+        self.cache_root = Path(cache_root) if cache_root is not None else default_cache_root()
+        self.root = Path(root) if root is not None else self.cache_root / "results"
 
     @classmethod
     def in_cache(cls, cache: Path | str | None) -> ResultStore:
         """The store of a cache directory given by `--cache` or `--fairgate-cache`;
         None: the default cache."""
-        return cls(Path(cache) / "results" if cache else None)
+        return cls(cache_root=Path(cache)) if cache else cls()
 
     def _path(self, key: str) -> Path:
         kind, _, digest = key.rpartition("/")

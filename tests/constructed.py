@@ -42,7 +42,7 @@ def judgements(label: str, examples) -> list[dict]:
     return records
 
 
-def constructed_evaluation(plan, checks, store, progress=None, reference=None) -> ModelEvaluation:
+def constructed_evaluation(plan, checks, store, progress=None, reference=None, text_scorers=None) -> ModelEvaluation:
     records = {metric.name: judgements(plan.label, examples) for metric, examples, _ in checks}
     description = {
         "model": plan.ref.model,

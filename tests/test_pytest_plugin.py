@@ -15,13 +15,16 @@ SUBGROUPS = 10  # 9 bias types + overall
 
 
 @pytest.fixture
-def gate(pytester, tmp_path):
+def gate(pytester, tmp_path, _isolated_cache):
     """A project layout with the plugin, the sentinel file and a spec writer."""
     pytester.makeconftest('pytest_plugins = ["engine.pytest_plugin"]')
     (pytester.path / "fairness_tests").mkdir()
     (pytester.path / "fairness_tests" / "test_specs.py").write_text('"""sentinel"""\n')
     (pytester.path / "specs").mkdir()
     cache = tmp_path / "cache"
+    cache.mkdir()
+    # the session's converted builtin models, as the other tests share them
+    (cache / "models").symlink_to(_isolated_cache / "models", target_is_directory=True)
 
     def write(name: str, body: str):
         path = pytester.path / "specs" / f"{name}.toml"

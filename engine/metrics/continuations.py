@@ -44,7 +44,7 @@ from engine.metrics.registry import Direction, Metric, Record, ScoringOptions, r
 from engine.metrics.weighted import Weights, resamplable
 from engine.scoring.generation import GenerationConfig, generate
 from engine.scoring.loglikelihood import LLRequest, loglikelihood
-from engine.scoring.text_scores import ScorerChoice, text_scores
+from engine.scoring.text_scores import ScorerChoice
 
 SENTIMENT = ScorerChoice("vader_compound")
 TOXICITY_SCORERS = ("detoxify", "profanity_check")
@@ -100,8 +100,8 @@ def continue_and_score(
     """One continuation per prompt, with its scores, in input order."""
     generations = generate(lm, [p.rstrip() for p in prompts], options.generation, progress)
     texts = [g.text for g in generations]
-    sentiment = text_scores(lm.store, SENTIMENT, texts)
-    toxicity = text_scores(lm.store, options.scorer, texts) if options.scorer else None
+    sentiment = lm.text_scorers.scores(SENTIMENT, texts)
+    toxicity = lm.text_scorers.scores(options.scorer, texts) if options.scorer else None
     scored = []
     for i, (prompt, g) in enumerate(zip(prompts, generations)):
         entry = {

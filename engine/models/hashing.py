@@ -34,7 +34,7 @@ def file_sha256(path: Path, cache_root: Path | None = None) -> str:
 MODEL_FILE_PATTERNS = ("*.safetensors", "*.json", "*.model", "*.txt", "*.tiktoken")
 
 
-def directory_sha256(folder: Path) -> str:
+def directory_sha256(folder: Path, cache_root: Path | None = None) -> str:
     """One hash over the files that determine a checkpoint's outputs (weights, config, tokenizer)."""
     folder = Path(folder)
     files = sorted({p for pat in MODEL_FILE_PATTERNS for p in folder.glob(pat) if p.is_file()})
@@ -42,5 +42,5 @@ def directory_sha256(folder: Path) -> str:
     for p in files:
         if p.name == "fairgate-converted.json":
             continue
-        h.update(f"{p.name}:{file_sha256(p)}\n".encode())
+        h.update(f"{p.name}:{file_sha256(p, cache_root)}\n".encode())
     return h.hexdigest()

@@ -7,6 +7,7 @@ from the checkpoint's files without its weights, so a warm run never loads them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable
 
 from engine.models.identity import model_identity, scored_alone
@@ -41,9 +42,14 @@ class LoadedModel:
         return TransformersBackend(model, self.tokenizer, self.device), compression
 
 
-def load(plan: ModelPlan, progress: Callable[[str, int, int], None] | None = None) -> LoadedModel:
-    """`progress` follows a builtin model's conversion, the first time it is used."""
-    source = resolve(plan.ref, progress)
+def load(
+    plan: ModelPlan,
+    progress: Callable[[str, int, int], None] | None = None,
+    cache_root: Path | None = None,
+) -> LoadedModel:
+    """`progress` follows a builtin model's conversion, the first time it is used;
+    `cache_root` is the run's cache (converted builtin models, file hashes)."""
+    source = resolve(plan.ref, progress, cache_root)
     device = resolve_device(plan.device)
     return LoadedModel(
         plan=plan,

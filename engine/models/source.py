@@ -79,11 +79,16 @@ def check_ref(ref: ModelRef) -> None:
             )
 
 
-def resolve(ref: ModelRef, progress: Callable[[str, int, int], None] | None = None) -> ResolvedModel:
-    """`progress` follows a builtin model's conversion, the first time it is used."""
+def resolve(
+    ref: ModelRef,
+    progress: Callable[[str, int, int], None] | None = None,
+    cache_root: Path | None = None,
+) -> ResolvedModel:
+    """`progress` follows a builtin model's conversion, the first time it is used;
+    `cache_root` keeps converted builtin models and file hashes (default: the fairgate cache)."""
     check_ref(ref)
     if ref.kind == "builtin":
-        path = builtin.checkpoint(ref.model[len(BUILTIN_PREFIX) :], progress=progress)
+        path = builtin.checkpoint(ref.model[len(BUILTIN_PREFIX) :], cache_root, progress)
     elif ref.kind == "hub":
         from huggingface_hub import snapshot_download
 
@@ -97,4 +102,4 @@ def resolve(ref: ModelRef, progress: Callable[[str, int, int], None] | None = No
     else:
         path = ref.local_path
     checkpoints.check_backend(path)  # a pre-quantized checkpoint whose backend is missing
-    return ResolvedModel(ref, path, directory_sha256(path))
+    return ResolvedModel(ref, path, directory_sha256(path, cache_root))

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from engine.scoring.backend import Backend
+from engine.scoring.text_scores import TextScorers
 from engine.store import ResultStore
 
 
@@ -31,7 +32,14 @@ class LanguageModel:
     # Of generation batches computed (not read from the cache), for a tokens/s throughput.
     generated_tokens: int = 0
     generation_seconds: float = 0.0
+    # The run's text classifiers, for metrics that score generated text; None: this
+    # model's own, through its store.
+    text_scorers: TextScorers | None = None
     _backend: Backend | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.text_scorers is None:
+            self.text_scorers = TextScorers(self.store)
 
     @property
     def backend(self) -> Backend:

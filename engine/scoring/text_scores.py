@@ -8,7 +8,8 @@ as one list, so it meets the same neighbours in a classifier's batches and a res
 gives bit-identical scores.
 
 Building a scorer is what tells its identity, so it is built even when every chunk is cached;
-each choice is built once per process and kept (the baseline and every variant share it).
+a `TextScorers` builds each choice once and keeps it: the run context owns one, so the
+baseline and every variant of every spec in a run share it, and nothing is kept per process.
 Cheap scorers (VADER) go through the same cache, so every score in a record has one origin.
 """
 
@@ -38,36 +39,39 @@ class ScorerChoice:
         return {"name": self.name, "options": dict(self.options)}
 
 
-_BUILT: dict[ScorerChoice, Scorer] = {}
+class TextScorers:
+    """The text classifiers of one run, each built once, scoring through the run's store."""
 
+    def __init__(self, store: ResultStore) -> None:
+        self.store = store
+        self._built: dict[ScorerChoice, Scorer] = {}
 
-def built_scorer(choice: ScorerChoice) -> Scorer:
-    if choice not in _BUILT:
-        _BUILT[choice] = get_scorer(choice.name, dict(choice.options))
-    return _BUILT[choice]
+    def scorer(self, choice: ScorerChoice) -> Scorer:
+        if choice not in self._built:
+            self._built[choice] = get_scorer(choice.name, dict(choice.options))
+        return self._built[choice]
 
-
-def text_scores(
-    store: ResultStore,
-    choice: ScorerChoice,
-    texts: Sequence[str],
-    progress: Callable[[int, int], None] | None = None,
-) -> list[float]:
-    """The score of each text, in input order."""
-    scorer = built_scorer(choice)
-    distinct = sorted(set(texts))
-    scored: dict[str, float] = {}
-    for start in range(0, len(distinct), CHUNK):
-        chunk = distinct[start : start + CHUNK]
-        key = _chunk_key(scorer.identity, chunk)
-        stored = store.get(key)
-        if stored is None:
-            stored = scorer.score(chunk)
-            store.put(key, stored)
-        scored.update(zip(chunk, map(float, stored)))
-        if progress:
-            progress(len(scored), len(distinct))
-    return [scored[t] for t in texts]
+    def scores(
+        self,
+        choice: ScorerChoice,
+        texts: Sequence[str],
+        progress: Callable[[int, int], None] | None = None,
+    ) -> list[float]:
+        """The score of each text, in input order."""
+        scorer = self.scorer(choice)
+        distinct = sorted(set(texts))
+        scored: dict[str, float] = {}
+        for start in range(0, len(distinct), CHUNK):
+            chunk = distinct[start : start + CHUNK]
+            key = _chunk_key(scorer.identity, chunk)
+            stored = self.store.get(key)
+            if stored is None:
+                stored = scorer.score(chunk)
+                self.store.put(key, stored)
+            scored.update(zip(chunk, map(float, stored)))
+            if progress:
+                progress(len(scored), len(distinct))
+        return [scored[t] for t in texts]
 
 
 def _chunk_key(identity: str, chunk: Sequence[str]) -> str:

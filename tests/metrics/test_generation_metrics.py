@@ -15,7 +15,7 @@ from engine.datasets.base import Example
 from engine.metrics import bold_generation, continuations, counterfactual
 from engine.metrics.registry import get_metric
 from engine.scoring.generation import Generation, GenerationConfig
-from engine.scoring.text_scores import ScorerChoice
+from engine.scoring.text_scores import ScorerChoice, TextScorers
 from engine.store import ResultStore
 
 
@@ -160,6 +160,7 @@ class FixedModel:
 
     def __init__(self, store, replies):
         self.store = store
+        self.text_scorers = TextScorers(store)
         self.replies = replies
         self.prompts_seen: list[str] = []
 
