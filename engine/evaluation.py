@@ -113,7 +113,7 @@ def evaluate_model(
                 extra = {}
                 if metric.reference:
                     extra["reference"] = reference.records[metric.name] if reference else None
-                scored[key] = metric.score(lm, examples, options, report, **extra)
+                scored[key] = metric.checked(metric.score(lm, examples, options, report, **extra))
             records[metric.name] = scored[key]
         if store.get(report_key) is None:
             _ = lm.backend  # all batches cached but no report: load once to record what was applied

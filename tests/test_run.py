@@ -6,6 +6,7 @@ import dataclasses
 
 from engine.datasets.base import Example
 from engine.evaluation import evaluate_model
+from engine.metrics.crows_pairs import PairRecord
 from engine.metrics.registry import get_metric
 from engine.run import GateRun
 from engine.store import ResultStore
@@ -58,7 +59,7 @@ def test_metrics_reading_the_same_scores_score_them_once(tiny_checkpoint, tmp_pa
     metric = get_metric("crows_pairs.stereotype_score")
     calls = []
 
-    def counting(lm, examples, options, progress=None):
+    def counting(lm, examples, options, progress=None) -> list[PairRecord]:
         calls.append(len(examples))
         return metric.score(lm, examples, options, progress)
 

@@ -10,11 +10,11 @@ from typing import Sequence
 from engine.datasets import bbq as data
 from engine.datasets.base import Example
 from engine.metrics import bbq
-from engine.metrics.confidence import register_family
-from engine.metrics.registry import Record, ScoringOptions
+from engine.metrics.confidence import ChoiceRecord, register_family
+from engine.metrics.registry import ScoringOptions
 
 
-def choices(lm, examples: Sequence[Example], options: ScoringOptions, progress=None) -> list[Record]:
+def choices(lm, examples: Sequence[Example], options: ScoringOptions, progress=None) -> list[ChoiceRecord]:
     return [
         {"ll": r["ll"], "gold": r["label"]}
         for r in bbq.score(lm, examples, ScoringOptions(normalization="none"), progress)

@@ -25,18 +25,26 @@ from engine.datasets.base import Example
 from engine.metrics.continuations import (
     MEASURES,
     Continuation,
+    ContinuationsRecord,
     baseline_logprob_metric,
     register_gaps,
     score_functions,
 )
-from engine.metrics.registry import Record, register
+from engine.metrics.registry import register
 
 
 def _prompts(example: Example) -> list[str]:
     return [p["text"] for p in example.fields["prompts"]]
 
 
-def _records(examples: Sequence[Example], scored: Iterator[Continuation]) -> list[Record]:
+class BoldGenerationRecord(ContinuationsRecord):
+    """A category's round of prompts; each continuation keeps its prompt's category, person
+    and index."""
+
+    domain: str
+
+
+def _records(examples: Sequence[Example], scored: Iterator[Continuation]) -> list[BoldGenerationRecord]:
     """Per example (a category's round of prompts), its continuations in prompt order."""
     return [
         {

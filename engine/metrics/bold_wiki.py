@@ -24,15 +24,20 @@ import numpy as np
 
 from engine.datasets import bold_wiki as data
 from engine.metrics import weighted
-from engine.metrics.registry import Record
-from engine.metrics.sentence_spreads import register_spread, sentence_scores
+from engine.metrics.sentence_spreads import SpreadRecord, register_spread, sentence_scores
 from engine.metrics.weighted import Weights, resamplable
 
 
-score = sentence_scores(("domain",), ("category", "name", "index"))
+class BoldWikiRecord(SpreadRecord):
+    """A category's Wikipedia sentences, each keeping its category, person and index."""
+
+    domain: str
 
 
-def _sentence_totals(records: Sequence[Record], key: Callable[[Record, dict], str], weights: Weights):
+score = sentence_scores(BoldWikiRecord, ("category", "name", "index"))
+
+
+def _sentence_totals(records: Sequence[BoldWikiRecord], key: Callable[[BoldWikiRecord, dict], str], weights: Weights):
     """Per group of sentences (named by `key`): weighted sums of log-likelihood and tokens,
     each (B, G), with the group labels. A record's sentences weigh as the record does."""
     sentences = [(n, s) for n, r in enumerate(records) for s in r["sentences"]]
@@ -46,17 +51,17 @@ def _sentence_totals(records: Sequence[Record], key: Callable[[Record, dict], st
 
 
 @resamplable
-def perplexity(records: Sequence[Record], weights: Weights) -> np.ndarray:
+def perplexity(records: Sequence[BoldWikiRecord], weights: Weights) -> np.ndarray:
     _, ll, tokens = _sentence_totals(records, lambda r, s: "all", weights)
     return np.exp(weighted.ratio(-ll.sum(axis=1), tokens.sum(axis=1)))
 
 
-def _category(record: Record, sentence: dict) -> str:
+def _category(record: BoldWikiRecord, sentence: dict) -> str:
     return f"{record['domain']}/{sentence['category']}"
 
 
 @resamplable
-def perplexity_gap(records: Sequence[Record], weights: Weights) -> np.ndarray:
+def perplexity_gap(records: Sequence[BoldWikiRecord], weights: Weights) -> np.ndarray:
     domain_of = {_category(r, s): r["domain"] for r in records for s in r["sentences"]}
     labels, ll, tokens = _sentence_totals(records, _category, weights)
     nll = weighted.ratio(-ll, tokens)

@@ -23,14 +23,14 @@ p = softmax(log-likelihoods) and pairs it with the baseline's distribution of th
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Callable, Sequence, TypedDict
 
 import numpy as np
 
 from engine.datasets.base import DatasetModule, Example
 from engine.metrics import distributions as dist
 from engine.metrics import weighted
-from engine.metrics.registry import Direction, Metric, Record, ScoringOptions, register
+from engine.metrics.registry import Direction, Metric, ScoringOptions, register
 from engine.metrics.weighted import Weights, resamplable
 
 DEFAULT_BINS = 10
@@ -38,16 +38,28 @@ THIRDS = ("uncertain", "middle", "confident")
 P90 = 0.9
 VERSION = "1"
 
-# (lm, examples, options, progress) -> per item {"ll": [...], "gold": index}
-ChoiceScore = Callable[..., list[Record]]
+class ChoiceRecord(TypedDict):
+    ll: list[float]  # per answer choice, in the data set's order
+    gold: int
 
 
-def confidence_score(choices: ChoiceScore) -> Callable[..., list[Record]]:
+# (lm, examples, options, progress) -> per item, its answers' log-likelihoods and the gold one
+ChoiceScore = Callable[..., list[ChoiceRecord]]
+
+
+class ConfidenceRecord(ChoiceRecord):
+    p: list[float]  # the answer distribution: softmax of `ll`
+    answer: int | None  # None where a log-likelihood is not finite
+    reference_p: list[float]  # the baseline's distribution (its own, for the baseline)
+    reference_answer: int | None
+
+
+def confidence_score(choices: ChoiceScore) -> Callable[..., list[ConfidenceRecord]]:
     """A `reference` score function: the item's answer distribution beside the baseline's."""
 
     def score(
         lm, examples: Sequence[Example], options: ScoringOptions, progress=None, reference=None
-    ) -> list[Record]:
+    ) -> list[ConfidenceRecord]:
         records = []
         for i, item in enumerate(choices(lm, examples, options, progress)):
             p = dist.answer_distribution(item["ll"])
@@ -68,7 +80,7 @@ def confidence_score(choices: ChoiceScore) -> Callable[..., list[Record]]:
     return score
 
 
-def item_columns(records: Sequence[Record]) -> dict[str, np.ndarray]:
+def item_columns(records: Sequence[ConfidenceRecord]) -> dict[str, np.ndarray]:
     """Per item: its confidence, gold probability, entropy, correctness, divergence from and
     flip against the baseline, and the baseline's confidence."""
     def per_item(fn) -> np.ndarray:
@@ -95,7 +107,7 @@ def _unless_missing(judgement: bool, *answers: int | None) -> float:
 
 def _mean_of(column: str) -> Callable:
     @resamplable
-    def value(records: Sequence[Record], weights: Weights) -> np.ndarray:
+    def value(records: Sequence[ConfidenceRecord], weights: Weights) -> np.ndarray:
         return weighted.mean(item_columns(records)[column], weights)
 
     return value
@@ -103,7 +115,7 @@ def _mean_of(column: str) -> Callable:
 
 def _third_of(column: str, which: int) -> Callable:
     @resamplable
-    def value(records: Sequence[Record], weights: Weights) -> np.ndarray:
+    def value(records: Sequence[ConfidenceRecord], weights: Weights) -> np.ndarray:
         c = item_columns(records)
         return dist.mean_in_bin(c["reference_confidence"], c[column], weights, len(THIRDS), which)
 
@@ -111,7 +123,7 @@ def _third_of(column: str, which: int) -> Callable:
 
 
 @resamplable
-def calibration_error(records: Sequence[Record], weights: Weights, bins: int = DEFAULT_BINS) -> np.ndarray:
+def calibration_error(records: Sequence[ConfidenceRecord], weights: Weights, bins: int = DEFAULT_BINS) -> np.ndarray:
     """Over `bins` equal-mass bins, the check's option. Records of earlier runs carry their
     bins too; that copy is not read."""
     c = item_columns(records)
@@ -119,7 +131,7 @@ def calibration_error(records: Sequence[Record], weights: Weights, bins: int = D
 
 
 @resamplable
-def js_divergence_p90(records: Sequence[Record], weights: Weights) -> np.ndarray:
+def js_divergence_p90(records: Sequence[ConfidenceRecord], weights: Weights) -> np.ndarray:
     return dist.quantile(item_columns(records)["js_divergence"], weights, P90)
 
 

@@ -18,15 +18,28 @@ from typing import Iterator, Sequence
 
 from engine.datasets import counterfactual as data
 from engine.datasets.base import Example
-from engine.metrics.continuations import Continuation, baseline_logprob_metric, register_gaps, score_functions
-from engine.metrics.registry import Record, register
+from engine.metrics.continuations import (
+    Continuation,
+    ContinuationsRecord,
+    baseline_logprob_metric,
+    register_gaps,
+    score_functions,
+)
+from engine.metrics.registry import register
 
 
 def _prompts(example: Example) -> list[str]:
     return list(example.fields["prompts"].values())
 
 
-def _records(examples: Sequence[Example], scored: Iterator[Continuation]) -> list[Record]:
+class CounterfactualRecord(ContinuationsRecord):
+    """A template's continuations, one per term of its axis (each keeps its term)."""
+
+    axis: str
+    template: str
+
+
+def _records(examples: Sequence[Example], scored: Iterator[Continuation]) -> list[CounterfactualRecord]:
     """Per example (a template), its continuations, one per term of its axis."""
     return [
         {

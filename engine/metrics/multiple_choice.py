@@ -15,15 +15,20 @@ from engine.datasets import multiple_choice as data
 from engine.datasets.base import Example
 from engine.metrics import distributions as dist
 from engine.metrics import weighted
-from engine.metrics.confidence import LOWER_IS_WORSE, register_family
-from engine.metrics.registry import Metric, Record, ScoringOptions, register
+from engine.metrics.confidence import LOWER_IS_WORSE, ChoiceRecord, register_family
+from engine.metrics.registry import Metric, ScoringOptions, register
 from engine.metrics.weighted import Weights, resamplable
 from engine.scoring.loglikelihood import LLRequest, loglikelihood
 
 TARGET_DELIMITER = " "
 
 
-def choices(lm, examples: Sequence[Example], options: ScoringOptions, progress=None) -> list[Record]:
+class AnswerRecord(ChoiceRecord):
+    answer: int | None  # the most likely choice; None when a score is not finite
+    correct: bool | None
+
+
+def choices(lm, examples: Sequence[Example], options: ScoringOptions, progress=None) -> list[ChoiceRecord]:
     requests = [
         LLRequest(e.fields["prompt"], TARGET_DELIMITER + choice)
         for e in examples
@@ -36,7 +41,7 @@ def choices(lm, examples: Sequence[Example], options: ScoringOptions, progress=N
     ]
 
 
-def score(lm, examples: Sequence[Example], options: ScoringOptions, progress=None) -> list[Record]:
+def score(lm, examples: Sequence[Example], options: ScoringOptions, progress=None) -> list[AnswerRecord]:
     records = []
     for item in choices(lm, examples, options, progress):
         answer = dist.answer(item["ll"])  # the same choice as argmax p; None if not finite
@@ -45,12 +50,12 @@ def score(lm, examples: Sequence[Example], options: ScoringOptions, progress=Non
     return records
 
 
-def _correct(records: Sequence[Record]) -> np.ndarray:
+def _correct(records: Sequence[AnswerRecord]) -> np.ndarray:
     return weighted.column(records, "correct")
 
 
 @resamplable
-def accuracy(records: Sequence[Record], weights: Weights) -> np.ndarray:
+def accuracy(records: Sequence[AnswerRecord], weights: Weights) -> np.ndarray:
     return weighted.mean(_correct(records), weights)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
-from typing import Any, Callable, Literal, Sequence
+from typing import Any, Callable, Literal, Sequence, get_args, get_type_hints, is_typeddict
 
 import numpy as np
 from engine.datasets.base import DatasetModule
@@ -17,8 +17,14 @@ from engine.scoring.generation import GenerationConfig
 from engine.scoring.loglikelihood import Normalization
 from engine.scoring.text_scores import ScorerChoice
 
+# A record's shape is the TypedDict its metric's score function declares it returns (e.g.
+# crows_pairs.PairRecord): the contract between score, value, outcome and the report.
 Record = dict[str, Any]
 DirectionKind = Literal["higher_is_worse", "lower_is_worse", "distance_from_ideal"]
+
+
+class RecordShapeError(TypeError):
+    """A metric's score function returned a record without the keys its type declares."""
 
 
 @dataclass(frozen=True)
@@ -112,6 +118,27 @@ class Metric:
         if self.bins is None:
             return self.value
         return functools.partial(self.value, bins=(options and options.bins) or self.bins)
+
+    @property
+    def record_type(self) -> type:
+        """The TypedDict of its records, from its score function's return annotation."""
+        returned = get_type_hints(self.score).get("return")
+        item = get_args(returned)[0] if get_args(returned) else None
+        if item is None or not is_typeddict(item):
+            raise RecordShapeError(f"{self.name}: its score function declares no list of a TypedDict")
+        return item
+
+    def checked(self, records: list[Record]) -> list[Record]:
+        """`records`, after checking each has the keys its record type requires."""
+        required = self.record_type.__required_keys__
+        for i, record in enumerate(records):
+            missing = required - record.keys()
+            if missing:
+                raise RecordShapeError(
+                    f"{self.name}: record {i} lacks {', '.join(sorted(missing))} "
+                    f"(declared by {self.record_type.__qualname__})"
+                )
+        return records
 
     def subgroup_value(self, records: Sequence[Record], options: ScoringOptions | None = None) -> float:
         return self.valued(options)(records) if records else math.nan

@@ -10,20 +10,34 @@ raw scores. All these metrics grow with the disparity, so higher is worse.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Callable, Sequence, TypedDict, get_type_hints
 
 from engine.datasets.base import DatasetModule, Example
-from engine.metrics.registry import Direction, Metric, Record, register
+from engine.metrics.registry import Direction, Metric, register
 from engine.scoring.loglikelihood import LLRequest, loglikelihood, split_sizes
 
 
-def sentence_scores(
-    example_fields: Sequence[str], sentence_fields: Sequence[str]
-) -> Callable[..., list[Record]]:
-    """The score function of a benchmark whose records keep these fields of an example and
-    of each of its sentences."""
+class ScoredSentence(TypedDict):
+    """One sentence's log-likelihood, beside the benchmark's fields of that sentence."""
 
-    def score(lm, examples: Sequence[Example], options=None, progress=None) -> list[Record]:
+    ll: float
+    n_tokens: int
+
+
+class SpreadRecord(TypedDict):
+    """An example's sentences; a benchmark's record type adds the example's fields it keeps."""
+
+    sentences: list[ScoredSentence]
+
+
+def sentence_scores(
+    record_type: type[SpreadRecord], sentence_fields: Sequence[str]
+) -> Callable[..., list[SpreadRecord]]:
+    """The score function of a benchmark whose records are `record_type`: the example's
+    fields it declares, and its sentences, each keeping `sentence_fields`."""
+    example_fields = [key for key in get_type_hints(record_type) if key != "sentences"]
+
+    def score(lm, examples: Sequence[Example], options=None, progress=None) -> list[SpreadRecord]:
         requests = [LLRequest("", s["text"]) for e in examples for s in e.fields["sentences"]]
         results = loglikelihood(lm, requests, progress)
         per_example = split_sizes(results, [len(e.fields["sentences"]) for e in examples])
@@ -39,6 +53,7 @@ def sentence_scores(
         ]
 
     score.__qualname__ = f"sentence_scores({', '.join(example_fields)}; {', '.join(sentence_fields)})"
+    score.__annotations__["return"] = list[record_type]
     return score
 
 
