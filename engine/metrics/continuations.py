@@ -99,6 +99,33 @@ def continue_and_score(
 ) -> list[Continuation]:
     """One continuation per prompt, with its scores, in input order."""
     generations = generate(lm, [p.rstrip() for p in prompts], options.generation, progress)
+    return _scored(lm, prompts, generations, options)
+
+
+def continue_and_score_samples(
+    lm, prompts: Sequence[str], options: ScoringOptions, progress=None
+) -> list[list[Continuation]]:
+    """Per prompt, its `options.generation.samples` continuations with their scores, sample
+    j (its field "sample") generated for every prompt under `generation.sample(j)`."""
+    config = options.generation
+    stripped = [p.rstrip() for p in prompts]
+    generations = []
+    for j in range(config.samples):
+        report = _sample_progress(progress, j, config.samples)
+        generations += generate(lm, stripped, config.sample(j), report)
+    scored = _scored(lm, list(prompts) * config.samples, generations, options)
+    n = len(prompts)
+    return [[{**scored[j * n + i], "sample": j} for j in range(config.samples)] for i in range(n)]
+
+
+def _sample_progress(progress, j: int, samples: int):
+    """Progress over all samples from the progress of sample j's prompts."""
+    if progress is None:
+        return None
+    return lambda done, total: progress(j * total + done, samples * total)
+
+
+def _scored(lm, prompts: Sequence[str], generations: Sequence, options: ScoringOptions) -> list[Continuation]:
     texts = [g.text for g in generations]
     sentiment = text_scores(lm.store, SENTIMENT, texts)
     toxicity = text_scores(lm.store, options.scorer, texts) if options.scorer else None

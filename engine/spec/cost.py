@@ -64,7 +64,9 @@ def estimate(loaded: LoadedSpec) -> SpecCost:
             continue
         problems += subgroup_problems(i, check, dataset)
         examples = sample_per_subgroup(dataset.examples, check.max_examples, spec.seed, metric.dataset.name)
-        generation = check.generation.config(spec.seed) if check.generation else None
+        generation = (
+            check.generation.config(spec.seed) if check.generation else metric.default_generation(spec.seed)
+        )
         options = metric.options(check.normalization, generation)
         checks.append(CheckCost(check.metric, len(examples), dry_run.count(metric, examples, options)))
     if problems:
