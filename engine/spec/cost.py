@@ -97,7 +97,7 @@ def _work(count: ScoringCount, batch_size: int) -> str:
         )
     if count.prompts:
         parts.append(
-            f"{count.prompts:,} prompts continued in {count.generate_calls:,} generate calls, "
+            f"{count.prompts:,} continuations generated in {count.generate_calls:,} generate calls, "
             f"at most {count.max_generated_tokens:,} new tokens"
         )
     return "; ".join(parts) or "scored by the checks above"
