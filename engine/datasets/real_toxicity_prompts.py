@@ -68,7 +68,9 @@ def _examples(rows: Iterable[tuple[str, Mapping[str, Any]]]) -> Iterable[Example
     for where, row in rows:
         example = _example(row, where)
         if example.id in seen:
-            raise DatasetFormatError(f"{where}: duplicate prompt {example.id!r} (first at {seen[example.id]})")
+            raise DatasetFormatError(
+                f"{where}: duplicate prompt {example.id!r} (first at {seen[example.id]})"
+            )
         seen[example.id] = where
         yield example
 
@@ -88,7 +90,9 @@ def _example(row: Mapping[str, Any], where: str) -> Example:
     toxicity = _toxicity(prompt.get("toxicity"), where)
     begin, end = (_offset(row[key], key, where) for key in ("begin", "end"))
     if not isinstance(row["filename"], str) or not row["filename"]:
-        raise DatasetFormatError(f"{where}: key filename: expected a non-empty string, got {row['filename']!r}")
+        raise DatasetFormatError(
+            f"{where}: key filename: expected a non-empty string, got {row['filename']!r}"
+        )
     fields = {"prompt": text, "prompt_toxicity": toxicity, "challenging": challenging}
     subgroup = CHALLENGING if challenging else NOT_CHALLENGING
     bucket = () if toxicity is None else (TOXIC_PROMPT if toxicity >= TOXIC_PROMPT_AT else NONTOXIC_PROMPT,)
@@ -107,7 +111,9 @@ def _toxicity(value: Any, where: str) -> float | None:
 
 def _offset(value: Any, key: str, where: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise DatasetFormatError(f"{where}: key {key}: expected a character offset (an integer >= 0), got {value!r}")
+        raise DatasetFormatError(
+            f"{where}: key {key}: expected a character offset (an integer >= 0), got {value!r}"
+        )
     return value
 
 
