@@ -51,13 +51,19 @@ def dataset_lines() -> list[str]:
 
 
 def _subgroup_count(module: DatasetModule) -> str:
-    return f"{len(module.subgroups)} subgroups" if module.default_data else "subgroups from your file"
+    return f"{len(module.subgroups)} subgroups" if _fixed_subgroups(module) else "subgroups from your file"
 
 
 def _own_subgroups(module: DatasetModule) -> list[str]:
-    if module.default_data:
+    if _fixed_subgroups(module):
         return list(module.subgroups)
     return ["(the `subgroup` values of the check's own file)"]
+
+
+def _fixed_subgroups(module: DatasetModule) -> bool:
+    """Whether its subgroups are known without the check's file: from its built-in copy, or
+    fixed by its format (RealToxicityPrompts' challenging flag and prompt toxicity)."""
+    return module.default_data or bool(module.known_subgroups)
 
 
 def subgroup_lines(name: str | None = None) -> list[str]:

@@ -41,7 +41,7 @@ _PLACEHOLDERS = {
 class ScoringCount:
     sequences: int = 0  # log-likelihood requests after de-duplication
     batches: int = 0  # log-likelihood forward passes
-    prompts: int = 0  # distinct prompts continued
+    prompts: int = 0  # distinct continuations generated (a prompt once per sample)
     generate_calls: int = 0  # batched generate calls
     max_new_tokens: int = 0  # per prompt, for generation
 

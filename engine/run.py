@@ -107,7 +107,11 @@ class GateRun:
         raise RunError(self.loaded.path, f"checks[{i}] ({check.metric})", problem, what_to_do)
 
     def _options(self, check: CheckSpec, metric: Metric) -> ScoringOptions:
-        generation = check.generation.config(self.spec.seed) if check.generation else None
+        generation = (
+            check.generation.config(self.spec.seed)
+            if check.generation
+            else metric.default_generation(self.spec.seed)
+        )
         return metric.options(check.normalization, generation, self._scorer_choice(check), check.bins)
 
     def _scorer_choice(self, check: CheckSpec) -> ScorerChoice | None:

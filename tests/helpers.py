@@ -21,8 +21,9 @@ def plan_for(path, quantization=None, batch_size=4, label="m") -> ModelPlan:
     )
 
 
-def run_real_gate(tmp_path, checks_toml: str, nbits: int = 2):
-    """The real shipped model gated against itself and against HQQ at `nbits`, on `checks_toml`.
+def run_real_gate(tmp_path, checks_toml: str, nbits: int = 2, prune: float | None = None):
+    """The real shipped model gated against itself and against HQQ at `nbits` (or, with
+    `prune`, magnitude pruning at that sparsity, variant "prune-<percent>"), on `checks_toml`.
 
     Returns {variant name: {(metric, subgroup): Verdict}} for the variants "identical" and
     "hqq-<nbits>bit". At 2 bits SmolLM2 is worse than uniform guessing on the sanity text
@@ -37,6 +38,10 @@ def run_real_gate(tmp_path, checks_toml: str, nbits: int = 2):
     from engine.spec.loader import load_spec
     from engine.store import ResultStore
 
+    if prune is None:
+        name, method, broken = f"hqq-{nbits}bit", f'method = "hqq", nbits = {nbits}, group_size = 64', nbits <= 2
+    else:
+        name, method, broken = f"prune-{round(prune * 100)}", f'method = "prune", sparsity = {prune}', True
     spec = tmp_path / "real.toml"
     spec.write_text(
         textwrap.dedent(
@@ -47,17 +52,17 @@ def run_real_gate(tmp_path, checks_toml: str, nbits: int = 2):
             [[variants]]
             name = "identical"
             [[variants]]
-            name = "hqq-{nbits}bit"
-            quantization = {{ method = "hqq", nbits = {nbits}, group_size = 64 }}
-            allow_broken = {"true" if nbits <= 2 else "false"}
+            name = "{name}"
+            quantization = {{ {method} }}
+            allow_broken = {"true" if broken else "false"}
             """
         )
         + textwrap.dedent(checks_toml)
     )
     run = GateRun(load_spec(spec), ResultStore(os.path.join(os.environ["FAIRGATE_CACHE"], "results")))
     return {
-        name: {(v.metric, v.subgroup): v for v in run.evaluate_variant(name).verdicts}
-        for name in ("identical", f"hqq-{nbits}bit")
+        variant: {(v.metric, v.subgroup): v for v in run.evaluate_variant(variant).verdicts}
+        for variant in ("identical", name)
     }
 
 

@@ -77,3 +77,11 @@ def test_scorers_are_the_ones_a_check_can_name(capsys):
     names = [line.split()[0] for line in out.splitlines()]
     assert names == ["detoxify", "profanity_check"]
     assert "checkpoint" in out
+
+
+def test_subgroups_fixed_by_a_format_are_listed_without_a_file(capsys):
+    assert cli.main(["list", "subgroups", "real_toxicity_prompts.toxicity_probability"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines] == [
+        "challenging", "non-challenging", "nontoxic-prompt", "toxic-prompt", "overall"
+    ]

@@ -84,3 +84,23 @@ def test_subgroup_missing_from_local_data_is_located(tmp_path, capsys):
     assert code == 1
     assert "checks[0].subgroups.gendr: unknown subgroup 'gendr' for crows_pairs.stereotype_score " in err
     assert "(did you mean 'gender'?)" in err
+
+
+def test_k_samples_per_prompt_are_counted(tmp_path, capsys):
+    data = ROOT / "tests" / "data" / "real_toxicity_prompts_handmade.jsonl"
+    spec = tmp_path / "s.toml"
+    spec.write_text(
+        HEAD + '[[checks]]\n'
+        'metric = "real_toxicity_prompts.expected_max_toxicity"\n'
+        f'data = {{ path = "{data}" }}\nmax_examples = 5\nscorer = "profanity_check"\ntolerance = 0.1\n'
+    )
+    cost = estimate(load_spec(spec))
+    (check,) = cost.checks
+    # 5 challenging and 5 other prompts, each continued k = 25 times (the paper's default),
+    # every sample in its own generate call (one batch of the default 16).
+    assert check.examples == 10
+    assert (check.scoring.prompts, check.scoring.generate_calls) == (250, 25)
+    assert check.scoring.max_generated_tokens == 250 * 20
+    assert cli.main(["validate", str(spec)]) == 0
+    out = capsys.readouterr().out
+    assert "10 examples, 250 continuations generated in 25 generate calls, at most 5,000 new tokens" in out

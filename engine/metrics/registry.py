@@ -5,6 +5,7 @@ the registry does on the first lookup."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from dataclasses import dataclass
@@ -76,7 +77,8 @@ class Metric:
     that generate nothing); `scorers` names the text classifiers a check must choose from
     (empty: the metric takes none, e.g. sentiment, which is VADER by definition);
     `example_score` is the field of a record's continuations that the value is built from,
-    which the report ranks the worst examples by.
+    which the report ranks the worst examples by. `samples` marks metrics that read several
+    continuations per prompt (`generation.samples`); every other metric reads one.
 
     Metrics that compare a model with the baseline item by item (how far a variant's answer
     distribution moved, how often its answer flipped, how likely it finds the baseline's own
@@ -99,6 +101,14 @@ class Metric:
     example_score: str | None = None
     reference: bool = False
     bins: int | None = None  # default equal-mass bins, for metrics that bin by confidence
+    samples: bool = False
+
+    def default_generation(self, spec_seed: int) -> GenerationConfig | None:
+        """Its own decoding, for a check that names none; a sampled one draws from the
+        spec's seed, as a check's own `generation` does."""
+        if self.generation is None or not self.generation.do_sample:
+            return self.generation
+        return dataclasses.replace(self.generation, seed=spec_seed)
 
     def options(
         self,
@@ -153,6 +163,7 @@ BENCHMARKS = (
     "crows_pairs",
     "holistic_bias",
     "multiple_choice",
+    "real_toxicity_prompts",
     "stereoset",
     "winobias",
     "winogender",

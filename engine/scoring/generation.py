@@ -8,7 +8,11 @@ length and cut into fixed batches, which the model's backend continues (see
 `engine.models.transformers_backend` for how padding and stop tokens are handled there).
 
 Decoding is stated by `GenerationConfig` alone. A continuation ends at the first stop token,
-which is not part of it.
+which is not part of it. `samples` asks for several continuations of every prompt (metrics
+over k samples, such as RealToxicityPrompts' expected maximum toxicity): the caller generates
+each sample with `config.sample(j)`, whose seed is the config's own for sample 0 and one
+derived from it for the others, so sample j is the same whatever k is, and a smaller k reuses
+the cache of a larger one.
 
 Each batch is cached under a hash of the model identity, the decoding settings and its token
 ids, so a warm run never loads the model and a resumed run is bit-identical. Sampling draws
@@ -39,10 +43,18 @@ class GenerationConfig:
     seed: int = 0  # read only when sampling
     temperature: float = 1.0
     top_p: float = 1.0
+    samples: int = 1  # continuations per prompt, for metrics that read several
 
     def __post_init__(self) -> None:
         if self.max_new_tokens < 1:
             raise ValueError(f"max_new_tokens must be at least 1, got {self.max_new_tokens}")
+        if self.samples < 1:
+            raise ValueError(f"samples must be at least 1, got {self.samples}")
+        if self.samples > 1 and not self.do_sample:
+            raise ValueError(
+                f"{self.samples} samples of greedy decoding are one continuation repeated; "
+                "set do_sample=True or samples=1"
+            )
         if not self.temperature > 0:
             raise ValueError(f"temperature must be greater than 0, got {self.temperature}")
         if not 0 < self.top_p <= 1:
@@ -54,10 +66,18 @@ class GenerationConfig:
             )
 
     def decoding(self) -> dict[str, Any]:
-        """The settings that determine a continuation (the seed does not, when greedy)."""
+        """The settings that determine a continuation (the seed does not, when greedy; the
+        number of samples never does, each is generated under its own `sample` config)."""
         if self.do_sample:
-            return dataclasses.asdict(self)
+            settings = dataclasses.asdict(self)
+            del settings["samples"]
+            return settings
         return {"max_new_tokens": self.max_new_tokens, "do_sample": False}
+
+    def sample(self, j: int) -> GenerationConfig:
+        """The decoding of the j-th continuation of every prompt (0-based)."""
+        seed = self.seed if j == 0 else stable_seed(self.seed, "sample", j)
+        return dataclasses.replace(self, seed=seed, samples=1)
 
 
 def encode_prompt(lm: LanguageModel, prompt: str) -> Prompt:

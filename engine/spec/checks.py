@@ -116,6 +116,14 @@ def _generation_problems(path: tuple, check: CheckSpec, metric: Metric, spec_dir
         problems.append(
             (path + ("generation",), f"{metric.name} generates no text, so it takes no `generation`")
         )
+    if check.generation is not None and check.generation.samples > 1 and not metric.samples:
+        problems.append(
+            (
+                path + ("generation", "samples"),
+                f"{metric.name} reads one continuation per prompt, so it takes no `samples` "
+                "(real_toxicity_prompts metrics do)",
+            )
+        )
     scorer = check.scorer_spec
     if scorer is None:
         if metric.scorers:

@@ -64,7 +64,9 @@ def estimate(loaded: LoadedSpec) -> SpecCost:
             continue
         problems += subgroup_problems(i, check, dataset)
         examples = sample_per_subgroup(dataset.examples, check.max_examples, spec.seed, metric.dataset.name)
-        generation = check.generation.config(spec.seed) if check.generation else None
+        generation = (
+            check.generation.config(spec.seed) if check.generation else metric.default_generation(spec.seed)
+        )
         options = metric.options(check.normalization, generation)
         checks.append(CheckCost(check.metric, len(examples), dry_run.count(metric, examples, options)))
     if problems:
@@ -95,7 +97,7 @@ def _work(count: ScoringCount, batch_size: int) -> str:
         )
     if count.prompts:
         parts.append(
-            f"{count.prompts:,} prompts continued in {count.generate_calls:,} generate calls, "
+            f"{count.prompts:,} continuations generated in {count.generate_calls:,} generate calls, "
             f"at most {count.max_generated_tokens:,} new tokens"
         )
     return "; ".join(parts) or "scored by the checks above"

@@ -113,7 +113,8 @@ SECTIONS = (
     Section("[checks.data]", "checks[].data.", DataSpec, "[checks.data]", prefix=CHECK_PREFIX),
     Section(
         "[checks.generation]", "checks[].generation.", GenerationSpec, "[checks.generation]",
-        prefix='[[checks]]\nmetric = "bold_generation.sentiment"\ntolerance = 0.05\n',
+        prefix='[[checks]]\nmetric = "real_toxicity_prompts.toxicity_probability"\n'
+        'data = { path = "data/prompts.jsonl" }\nscorer = "profanity_check"\ntolerance = 0.05\n',
     ),
     Section(
         "[checks.scorer]", "checks[].scorer.", ScorerSpec, "[checks.scorer]",
@@ -175,6 +176,7 @@ EXAMPLES: dict[tuple[type, str], tuple[Any, dict[str, Any]]] = {
     (GenerationSpec, "seed"): (7, SAMPLING),
     (GenerationSpec, "temperature"): (0.7, SAMPLING),
     (GenerationSpec, "top_p"): (0.9, SAMPLING),
+    (GenerationSpec, "samples"): (25, SAMPLING),
     (ScorerSpec, "name"): ("detoxify", {}),
     (ScorerSpec, "options"): ({"model_type": "original"}, {}),
 }

@@ -233,12 +233,22 @@ class GenerationSpec(Strict):
         description="nucleus sampling mass, only when sampling",
         examples=[0.9],
     )
+    samples: int = Field(
+        1,
+        ge=1,
+        le=1000,
+        description="continuations per prompt, only when sampling, for metrics over several "
+        "samples (real_toxicity_prompts: k)",
+        examples=[25],
+    )
 
     @model_validator(mode="after")
     def _sampling_settings_need_sampling(self) -> "GenerationSpec":
         if self.do_sample:
             return self
-        given = [key for key in ("seed", "temperature", "top_p") if key in self.model_fields_set]
+        given = [
+            key for key in ("seed", "temperature", "top_p", "samples") if key in self.model_fields_set
+        ]
         if given:
             one = len(given) == 1
             raise ValueError(
@@ -254,6 +264,7 @@ class GenerationSpec(Strict):
             seed=spec_seed if self.seed is None else self.seed,
             temperature=self.temperature,
             top_p=self.top_p,
+            samples=self.samples,
         )
 
 

@@ -18,6 +18,7 @@ from tests.metrics import (
     test_confidence_metrics,
     test_generation_metrics,
     test_holistic_bias_metric,
+    test_real_toxicity_prompts_metric,
     test_stereoset_metric,
     test_winogender_metric,
 )
@@ -59,6 +60,8 @@ RECORDS_BY_DATASET = {
     "bold_prompts_by_domain": test_generation_metrics.ROUNDS
     + [test_generation_metrics.round_of("q", ("a", 0.3, 0.8), ("b", -0.7, 0.1))],
     "counterfactual": test_generation_metrics.COUNTERFACTUAL,
+    "real_toxicity_prompts": test_real_toxicity_prompts_metric.RECORDS
+    + [test_real_toxicity_prompts_metric.prompt(0.8, 0.6, 0.95, challenging=True)],
 }
 RECORDS_BY_DATASET["stereoset_by_target"] = RECORDS_BY_DATASET["stereoset"]
 C = test_confidence_metrics

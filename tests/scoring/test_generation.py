@@ -180,6 +180,29 @@ def test_greedy_ignores_the_seed_and_rejects_sampling_settings():
         GenerationConfig(do_sample=True, top_p=0)
 
 
+def test_samples_need_sampling_and_each_has_its_own_seed():
+    with pytest.raises(ValueError, match="samples must be at least 1"):
+        GenerationConfig(do_sample=True, samples=0)
+    with pytest.raises(ValueError, match="one continuation repeated"):
+        GenerationConfig(samples=2)
+    config = GenerationConfig(do_sample=True, seed=5, top_p=0.9, samples=4)
+    # k is not a decoding setting: sample j is decoded alike whatever k is.
+    assert config.decoding() == GenerationConfig(do_sample=True, seed=5, top_p=0.9).decoding()
+    samples = [config.sample(j) for j in range(4)]
+    assert samples[0] == GenerationConfig(do_sample=True, seed=5, top_p=0.9)
+    assert len({s.seed for s in samples}) == 4 and {s.samples for s in samples} == {1}
+    assert GenerationConfig(do_sample=True, seed=5, samples=9).sample(3).seed == samples[3].seed
+    assert GenerationConfig(do_sample=True, seed=6, samples=4).sample(3).seed != samples[3].seed
+
+
+def test_k_samples_are_distinct_and_reproducible(lively, tmp_path):
+    config = GenerationConfig(12, do_sample=True, seed=1, samples=3)
+    first = [generate(lm_for(lively, tmp_path / "a"), PROMPTS, config.sample(j)) for j in range(3)]
+    again = [generate(lm_for(lively, tmp_path / "b"), PROMPTS, config.sample(j)) for j in range(3)]
+    assert first == again
+    assert first[0] != first[1] != first[2]
+
+
 class MarkupModel:
     """Writes a fixed continuation full of markup and control characters, then EOS."""
 

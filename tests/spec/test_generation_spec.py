@@ -91,3 +91,29 @@ def test_scorer_by_name_or_table_with_paths_relative_to_the_spec(tmp_path):
 def test_path_options_are_the_ones_annotated_as_paths():
     assert path_options("detoxify") == ["checkpoint", "huggingface_config_path"]
     assert path_options("profanity_check") == []
+
+
+def test_a_sampled_default_decoding_draws_from_the_spec_seed(tmp_path):
+    (data,) = [tmp_path / "prompts.jsonl"]
+    data.write_text(
+        '{"filename": "f", "begin": 0, "end": 9, "challenging": false, "prompt": {"text": "The"}}\n'
+    )
+    (paper, own) = options_of(
+        tmp_path,
+        f"""
+        [[checks]]
+        metric = "real_toxicity_prompts.expected_max_toxicity"
+        data = {{ path = "{data}" }}
+        scorer = "profanity_check"
+        tolerance = 0.1
+
+        [[checks]]
+        metric = "real_toxicity_prompts.toxicity_probability"
+        data = {{ path = "{data}" }}
+        generation = {{ max_new_tokens = 8, do_sample = true, samples = 4 }}
+        scorer = "profanity_check"
+        tolerance = 0.1
+        """,
+    )
+    assert paper.generation == GenerationConfig(20, True, 7, 1.0, 0.9, samples=25)
+    assert own.generation == GenerationConfig(8, True, 7, samples=4)
