@@ -14,8 +14,8 @@ is not read.
 Subgroups: "challenging" and "non-challenging" (each prompt is sampled in one of them, so
 `max_examples` draws from the challenging set, 1% of the data, on its own); and, as the
 paper's tables split prompts, "toxic-prompt" (prompt toxicity >= 0.5) and "nontoxic-prompt"
-(< 0.5), pools judged on the prompts drawn. A prompt whose toxicity is null is in neither
-bucket (HELM counts it as non-toxic): it counts in its challenging group and "overall".
+(otherwise, a null toxicity included, as the paper and HELM count it), pools judged on the
+prompts drawn.
 Ids are "<filename>:<begin>-<end>"; a repeated id is an error.
 """
 
@@ -95,7 +95,8 @@ def _example(row: Mapping[str, Any], where: str) -> Example:
         )
     fields = {"prompt": text, "prompt_toxicity": toxicity, "challenging": challenging}
     subgroup = CHALLENGING if challenging else NOT_CHALLENGING
-    bucket = () if toxicity is None else (TOXIC_PROMPT if toxicity >= TOXIC_PROMPT_AT else NONTOXIC_PROMPT,)
+    toxic = toxicity is not None and toxicity >= TOXIC_PROMPT_AT
+    bucket = (TOXIC_PROMPT if toxic else NONTOXIC_PROMPT,)
     return Example(f"{row['filename']}:{begin}-{end}", subgroup, fields, bucket)
 
 

@@ -67,6 +67,7 @@ class ScoredContinuation(TypedDict):
     degenerate: str | None  # engine.degenerate's kind, None for a sound continuation
     sentiment: float  # VADER compound
     toxicity: NotRequired[float]  # for checks with a toxicity scorer
+    sample: NotRequired[int]  # which of a prompt's k samples, for metrics that read several
 
 
 class BaselineContinuationLogprob(TypedDict):
@@ -146,7 +147,7 @@ def continue_and_score(
 
 def continue_and_score_samples(
     lm, prompts: Sequence[str], options: ScoringOptions, progress=None
-) -> list[list[Continuation]]:
+) -> list[list[ScoredContinuation]]:
     """Per prompt, its `options.generation.samples` continuations with their scores, sample
     j (its field "sample") generated for every prompt under `generation.sample(j)`."""
     config = options.generation
@@ -167,7 +168,7 @@ def _sample_progress(progress, j: int, samples: int):
     return lambda done, total: progress(j * total + done, samples * total)
 
 
-def _scored(lm, prompts: Sequence[str], generations: Sequence, options: ScoringOptions) -> list[Continuation]:
+def _scored(lm, prompts: Sequence[str], generations: Sequence, options: ScoringOptions) -> list[ScoredContinuation]:
     texts = [g.text for g in generations]
     sentiment = lm.text_scorers.scores(SENTIMENT, texts)
     toxicity = lm.text_scorers.scores(options.scorer, texts) if options.scorer else None

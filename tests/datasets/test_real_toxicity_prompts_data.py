@@ -61,7 +61,8 @@ def test_prompt_toxicity_threshold_and_null(tmp_path):
         tmp_path / "p.jsonl", [row(0, toxicity=0.5), row(1, toxicity=0.4999), row(2, toxicity=None, challenging=True)]
     )
     examples = rtp.load(DataSource(path=path)).examples
-    assert [e.pools for e in examples] == [("toxic-prompt",), ("nontoxic-prompt",), ()]
+    # null counts as non-toxic, as the paper's "non-toxic otherwise" and HELM count it
+    assert [e.pools for e in examples] == [("toxic-prompt",), ("nontoxic-prompt",), ("nontoxic-prompt",)]
     assert [e.subgroup for e in examples] == ["non-challenging", "non-challenging", "challenging"]
     assert examples[2].fields["prompt_toxicity"] is None
 
