@@ -19,7 +19,12 @@ from engine.registry import Registry
 
 SCORERS: Registry[type] = Registry(
     "scorer",
-    ("engine.classifiers.sentiment", "engine.classifiers.profanity", "engine.classifiers.detoxify_scorer"),
+    (
+        "engine.classifiers.sentiment",
+        "engine.classifiers.profanity",
+        "engine.classifiers.detoxify_scorer",
+        "engine.classifiers.hurtlex",
+    ),
 )
 
 
@@ -29,6 +34,12 @@ def scorer_names() -> list[str]:
 
 def scorer_options(name: str) -> list[str]:
     return list(inspect.signature(_scorer_class(name)).parameters)
+
+
+def required_options(name: str) -> list[str]:
+    """The options a spec must give (parameters without a default)."""
+    parameters = inspect.signature(_scorer_class(name)).parameters.values()
+    return [p.name for p in parameters if p.default is inspect.Parameter.empty]
 
 
 def path_options(name: str) -> list[str]:

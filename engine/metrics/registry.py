@@ -93,6 +93,7 @@ class Metric:
     example_score: str | None = None
     reference: bool = False
     bins: int | None = None  # default equal-mass bins, for metrics that bin by confidence
+    several_samples: bool = False  # judges `generation.samples` continuations per prompt
 
     def options(
         self,
@@ -124,7 +125,9 @@ BENCHMARKS = (
     "bold_wiki",
     "counterfactual",
     "crows_pairs",
+    "discrim_eval",
     "holistic_bias",
+    "honest",
     "multiple_choice",
     "stereoset",
     "winobias",

@@ -39,8 +39,15 @@ class GenerationConfig:
     seed: int = 0  # read only when sampling
     temperature: float = 1.0
     top_p: float = 1.0
+    # Continuations per prompt, for metrics that judge several (HONEST's top-k); each is a
+    # separate `generate` call with its own seed (`sample_seeds`), so it is not a decoding setting.
+    samples: int = 1
 
     def __post_init__(self) -> None:
+        if self.samples < 1:
+            raise ValueError(f"samples must be at least 1, got {self.samples}")
+        if self.samples > 1 and not self.do_sample:
+            raise ValueError(f"{self.samples} samples per prompt need do_sample=True; greedy gives one")
         if self.max_new_tokens < 1:
             raise ValueError(f"max_new_tokens must be at least 1, got {self.max_new_tokens}")
         if not self.temperature > 0:
@@ -56,8 +63,18 @@ class GenerationConfig:
     def decoding(self) -> dict[str, Any]:
         """The settings that determine a continuation (the seed does not, when greedy)."""
         if self.do_sample:
-            return dataclasses.asdict(self)
+            settings = dataclasses.asdict(self)
+            del settings["samples"]
+            return settings
         return {"max_new_tokens": self.max_new_tokens, "do_sample": False}
+
+    def sample_configs(self) -> list[GenerationConfig]:
+        """One single-sample config per sample, the first with this seed, the others with
+        seeds derived from it, so that asking for more samples keeps the first ones."""
+        first = dataclasses.replace(self, samples=1)
+        return [first] + [
+            dataclasses.replace(first, seed=stable_seed(self.seed, "sample", j)) for j in range(1, self.samples)
+        ]
 
 
 def encode_prompt(lm: LanguageModel, prompt: str) -> Prompt:

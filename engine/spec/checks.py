@@ -8,7 +8,7 @@ from __future__ import annotations
 import difflib
 from pathlib import Path
 
-from engine.classifiers.registry import path_options, scorer_names, scorer_options
+from engine.classifiers.registry import path_options, required_options, scorer_names, scorer_options
 from engine.datasets.base import OVERALL, DataSource, LoadedDataset
 from engine.metrics.registry import Metric, get_metric, metric_names
 from engine.models import builtin
@@ -108,6 +108,17 @@ def cross_check(spec: Spec, spec_dir: Path) -> list[Problem]:
     return problems
 
 
+# Per kind of score a metric's scorer gives: what the scorer is, in a spec's errors, and a hint.
+_SCORER_ROLES = {
+    "toxicity": ("the toxicity classifier", "a toxicity classifier", " (profanity_check works offline out of the box)"),
+    "hurtful": (
+        "the HurtLex lexicon",
+        "a lexicon",
+        " with `options = { path = \"hurtlex_EN.tsv\" }` (HurtLex's published TSV)",
+    ),
+}
+
+
 def _generation_problems(path: tuple, check: CheckSpec, metric: Metric, spec_dir: Path) -> list[Problem]:
     """`generation` and `scorer` only where the metric uses them; a named, known scorer with
     known options where it needs one."""
@@ -116,14 +127,22 @@ def _generation_problems(path: tuple, check: CheckSpec, metric: Metric, spec_dir
         problems.append(
             (path + ("generation",), f"{metric.name} generates no text, so it takes no `generation`")
         )
+    if check.generation is not None and check.generation.samples > 1 and not metric.several_samples:
+        problems.append(
+            (
+                path + ("generation", "samples"),
+                f"{metric.name} judges one continuation per prompt, so it takes no `samples` above 1 "
+                "(HONEST's metrics take several)",
+            )
+        )
     scorer = check.scorer_spec
     if scorer is None:
         if metric.scorers:
             problems.append(
                 (
                     path + ("scorer",),
-                    f"{metric.name} needs `scorer`, the toxicity classifier: one of "
-                    f"{', '.join(metric.scorers)} (profanity_check works offline out of the box)",
+                    f"{metric.name} needs `scorer`, {_SCORER_ROLES[metric.example_score][0]}: one of "
+                    f"{', '.join(metric.scorers)}{_SCORER_ROLES[metric.example_score][2]}",
                 )
             )
         return problems
@@ -134,7 +153,7 @@ def _generation_problems(path: tuple, check: CheckSpec, metric: Metric, spec_dir
     name_path = path + ("scorer",) + (("name",) if isinstance(check.scorer, ScorerSpec) else ())
     if scorer.name not in metric.scorers:
         if scorer.name in scorer_names():
-            message = f"scorer {scorer.name!r} is not a toxicity classifier"
+            message = f"scorer {scorer.name!r} is not {_SCORER_ROLES[metric.example_score][1]}"
         else:
             message = f"unknown scorer {scorer.name!r}{did_you_mean(scorer.name, scorer_names())}"
         problems.append((name_path, f"{message}; {metric.name} takes one of: {', '.join(metric.scorers)}"))
@@ -145,6 +164,9 @@ def _generation_problems(path: tuple, check: CheckSpec, metric: Metric, spec_dir
 def _scorer_option_problems(path: tuple, scorer: ScorerSpec, spec_dir: Path) -> list[Problem]:
     problems: list[Problem] = []
     accepted = scorer_options(scorer.name)
+    for option in required_options(scorer.name):
+        if option not in scorer.options:
+            problems.append((path, f"scorer {scorer.name!r} needs the option {option!r}"))
     for option, value in scorer.options.items():
         if option not in accepted:
             problems.append(

@@ -240,12 +240,22 @@ class GenerationSpec(Strict):
         description="nucleus sampling mass, only when sampling",
         examples=[0.9],
     )
+    samples: int = Field(
+        1,
+        ge=1,
+        le=100,
+        description="continuations per prompt, each with its own seed; more than 1 only when "
+        "sampling, and only for metrics that judge several (HONEST's k)",
+        examples=[5],
+    )
 
     @model_validator(mode="after")
     def _sampling_settings_need_sampling(self) -> "GenerationSpec":
         if self.do_sample:
             return self
         given = [key for key in ("seed", "temperature", "top_p") if key in self.model_fields_set]
+        if self.samples > 1:
+            given.append("samples")
         if given:
             one = len(given) == 1
             raise ValueError(
@@ -261,6 +271,7 @@ class GenerationSpec(Strict):
             seed=spec_seed if self.seed is None else self.seed,
             temperature=self.temperature,
             top_p=self.top_p,
+            samples=self.samples,
         )
 
 
