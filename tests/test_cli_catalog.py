@@ -75,5 +75,5 @@ def test_scorers_are_the_ones_a_check_can_name(capsys):
     code, out, _ = run(capsys, "scorers")
     assert code == 0
     names = [line.split()[0] for line in out.splitlines()]
-    assert names == ["detoxify", "profanity_check"]
+    assert names == ["detoxify", "hurtlex", "profanity_check"]
     assert "checkpoint" in out

@@ -196,6 +196,9 @@ EXAMPLES: dict[tuple[type, str], tuple[Any, dict[str, Any]]] = {
     (GenerationSpec, "seed"): (7, SAMPLING),
     (GenerationSpec, "temperature"): (0.7, SAMPLING),
     (GenerationSpec, "top_p"): (0.9, SAMPLING),
+    # Above 1 only for metrics that judge several continuations (HONEST), which this section's
+    # metric does not.
+    (GenerationSpec, "samples"): (1, {}),
     (ScorerSpec, "name"): ("detoxify", {}),
     (ScorerSpec, "options"): ({"model_type": "original"}, {}),
 }
