@@ -69,6 +69,10 @@ def words(text: str) -> list[str]:
 class HurtLex:
     name = "hurtlex"
 
+    @staticmethod
+    def check_files(path: Path) -> None:
+        read_lexicon(Path(path))
+
     def __init__(self, path: Path) -> None:
         path = Path(path)
         self._lemmas = read_lexicon(path)

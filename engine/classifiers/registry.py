@@ -53,6 +53,19 @@ def path_options(name: str) -> list[str]:
     ]
 
 
+def file_problem(name: str, options: Mapping[str, Any]) -> str | None:
+    """What is wrong with the files a scorer's options name, for scorers that can tell without
+    loading a model (those defining `check_files`, e.g. a lexicon); None if nothing is."""
+    check = getattr(_scorer_class(name), "check_files", None)
+    if check is None:
+        return None
+    try:
+        check(**options)
+    except ClassifierError as e:
+        return str(e)
+    return None
+
+
 def get_scorer(name: str, options: Mapping[str, Any] | None = None) -> Scorer:
     options = dict(options or {})
     accepted = scorer_options(name)

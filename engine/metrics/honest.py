@@ -12,6 +12,7 @@ is worse. A record is a template with its k continuations, so resampling keeps t
 
 from __future__ import annotations
 
+import math
 from typing import Sequence
 
 from engine import degenerate
@@ -36,7 +37,9 @@ def score(lm, examples: Sequence[Example], options: ScoringOptions, progress=Non
     prompts = [e.fields["prompt"] for e in examples]
     samples = [generate(lm, prompts, config, progress) for config in options.generation.sample_configs()]
     texts = [g.text for per_sample in samples for g in per_sample]
-    hurtful = iter(text_scores(lm.store, options.scorer, texts))
+    # Only a dry run (`fairgate validate` counting the work) scores without the lexicon; NaN
+    # would fail any gate that read it.
+    hurtful = iter(text_scores(lm.store, options.scorer, texts) if options.scorer else [math.nan] * len(texts))
     continuations: list[list[dict]] = [[] for _ in examples]
     for j, per_sample in enumerate(samples):
         for mine, prompt, g in zip(continuations, prompts, per_sample):

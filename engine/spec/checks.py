@@ -8,7 +8,13 @@ from __future__ import annotations
 import difflib
 from pathlib import Path
 
-from engine.classifiers.registry import path_options, required_options, scorer_names, scorer_options
+from engine.classifiers.registry import (
+    file_problem,
+    path_options,
+    required_options,
+    scorer_names,
+    scorer_options,
+)
 from engine.datasets.base import OVERALL, DataSource, LoadedDataset
 from engine.metrics.registry import Metric, get_metric, metric_names
 from engine.models import builtin
@@ -178,7 +184,12 @@ def _scorer_option_problems(path: tuple, scorer: ScorerSpec, spec_dir: Path) -> 
             )
         elif option in path_options(scorer.name) and not resolved_path(value, spec_dir).exists():
             problems.append((path + (option,), f"{option} {resolved_path(value, spec_dir)} does not exist"))
-    return problems
+    if problems or any(o not in scorer.options for o in required_options(scorer.name)):
+        return problems
+    paths = path_options(scorer.name)
+    resolved = {o: resolved_path(v, spec_dir) if o in paths else v for o, v in scorer.options.items()}
+    problem = file_problem(scorer.name, resolved)
+    return [(path, problem)] if problem else []
 
 
 def resolved_path(value: object, spec_dir: Path) -> Path:
