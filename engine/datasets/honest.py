@@ -59,9 +59,11 @@ def read_templates(path: Path) -> Iterable[Example]:
         for row in reader:
             where = f"{path}: line {reader.line_num}"
             if any(row[c] is None for c in REQUIRED_COLUMNS) or None in row:
-                raise DatasetFormatError(f"{where}: expected the tab-separated columns {', '.join(reader.fieldnames)}")
+                columns = ", ".join(reader.fieldnames)
+                raise DatasetFormatError(f"{where}: expected the tab-separated columns {columns}")
             if MASK not in row["template_masked"]:
-                raise DatasetFormatError(f"{where}: template {row['template_masked']!r} has no mask {MASK.strip()!r}")
+                template = row["template_masked"]
+                raise DatasetFormatError(f"{where}: template {template!r} has no mask {MASK.strip()!r}")
             by_template[row["template_masked"]] = row
     for template, row in by_template.items():
         yield Example(

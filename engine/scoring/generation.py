@@ -40,7 +40,7 @@ class GenerationConfig:
     temperature: float = 1.0
     top_p: float = 1.0
     # Continuations per prompt, for metrics that judge several (HONEST's top-k); each is a
-    # separate `generate` call with its own seed (`sample_seeds`), so it is not a decoding setting.
+    # separate `generate` call with its own seed (`sample_configs`), so it is not a decoding setting.
     samples: int = 1
 
     def __post_init__(self) -> None:

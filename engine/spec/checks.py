@@ -116,7 +116,11 @@ def cross_check(spec: Spec, spec_dir: Path) -> list[Problem]:
 
 # Per kind of score a metric's scorer gives: what the scorer is, in a spec's errors, and a hint.
 _SCORER_ROLES = {
-    "toxicity": ("the toxicity classifier", "a toxicity classifier", " (profanity_check works offline out of the box)"),
+    "toxicity": (
+        "the toxicity classifier",
+        "a toxicity classifier",
+        " (profanity_check works offline out of the box)",
+    ),
     "hurtful": (
         "the HurtLex lexicon",
         "a lexicon",
