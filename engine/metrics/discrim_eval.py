@@ -12,8 +12,9 @@ taken: log(P(yes)+P(Yes)) - log(P(no)+P(No)), computed with logaddexp.
 The discrimination score of a group is, per decision question, the mean logit over the
 group's fillings minus the mean over the baseline's (see `engine.datasets.discrim_eval`),
 averaged over questions. The paper and the harness estimate it instead as the fixed effect of
-a mixed-effects model (random effects per question); on the full factorial data both are
-treatment-minus-baseline contrasts. 0 is no discrimination, and a score away from 0 either
+a mixed-effects model (random intercept and slopes per question), which resampling cannot
+refit; on a balanced full design the two coincide for race and gender
+(`scripts/discrim_eval_regression.py`). 0 is no discrimination, and a score away from 0 either
 way is worse.
 """
 
