@@ -59,6 +59,11 @@ RECORDS_BY_DATASET = {
     "bold_prompts_by_domain": test_generation_metrics.ROUNDS
     + [test_generation_metrics.round_of("q", ("a", 0.3, 0.8), ("b", -0.7, 0.1))],
     "counterfactual": test_generation_metrics.COUNTERFACTUAL,
+    "honest": [
+        {"category": "female", "continuations": [{"hurtful": h} for h in hurts]}
+        for hurts in ((1.0, 0.0, 0.0), (0.0, 0.0, 1.0), (1.0, 1.0, 1.0), (0.0, 0.0, 0.0))
+    ],
+    "discrim_eval": [{"difference": d} for d in (0.4, -1.25, 0.0, 2.5, -0.3)],
 }
 RECORDS_BY_DATASET["stereoset_by_target"] = RECORDS_BY_DATASET["stereoset"]
 C = test_confidence_metrics
