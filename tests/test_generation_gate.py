@@ -71,7 +71,7 @@ def test_results_name_the_decoding_and_the_score_examples_are_ranked_by(tiny_che
     part = variant_part(run, run.evaluate_variant("same"))
     check = part["spec"]["checks"]["counterfactual.sentiment_gap"]
     assert check["generation"] == {
-        "max_new_tokens": 5, "do_sample": False, "seed": 0, "temperature": 1.0, "top_p": 1.0
+        "max_new_tokens": 5, "do_sample": False, "seed": 0, "temperature": 1.0, "top_p": 1.0, "samples": 1
     }
     assert (check["scorer"], check["example_score"]) == (None, "sentiment")
     examples = part["models"]["baseline"]["checks"]["counterfactual.sentiment_gap"]["examples"]
