@@ -41,6 +41,16 @@ def test_subgroups_of_a_metric_and_of_a_data_set(capsys):
     assert run(capsys, "subgroups", "crows_pairs")[1] == out
 
 
+def test_subgroups_of_data_without_an_offline_copy(capsys):
+    out = run(capsys, "subgroups", "discrim_eval.discrimination_score")[1].splitlines()
+    # DiscrimEval's groups against the baseline subject, as its published data fills them.
+    assert out[:3] == ["age/older", "age/younger", "gender/female"]
+    assert out[-2:] == ["(those the check's data holds)", "overall  (every example of the check together)"]
+    assert run(capsys, "subgroups", "multiple_choice.accuracy")[1].splitlines()[0] == (
+        "(the `subgroup` values of the check's own file)"
+    )
+
+
 def test_subgroups_of_everything_one_line_per_data_set(capsys):
     code, out, _ = run(capsys, "subgroups")
     assert code == 0
