@@ -66,3 +66,25 @@ def test_it_has_no_offline_copy():
     assert not DATASET.default_data
     with pytest.raises(DatasetFormatError, match="no offline copy"):
         DATASET.load(DataSource())
+
+
+def test_hub_rows_read_as_the_local_file(monkeypatch):
+    """The hub data set's rows (here the local file's, as `datasets` would give them) make the
+    same examples, named by their row."""
+    from engine.datasets import discrim_eval
+
+    asked = []
+
+    def hub_rows(source):
+        asked.append((source.hub, source.config, source.split))
+        return [json.loads(line) for line in SAMPLE.read_text().splitlines()]
+
+    monkeypatch.setattr(discrim_eval, "hub_rows", hub_rows)
+    from_hub = DATASET.load(DataSource(hub="Anthropic/discrim-eval", config="explicit", split="train"))
+    assert asked == [("Anthropic/discrim-eval", "explicit", "train")]
+    assert from_hub.source == "hub:Anthropic/discrim-eval"
+    assert from_hub.content_hash == DATASET.load(DataSource(path=SAMPLE)).content_hash
+
+    monkeypatch.setattr(discrim_eval, "hub_rows", lambda source: [{"filled_template": "x"}])
+    with pytest.raises(DatasetFormatError, match="hub:Anthropic/discrim-eval: row 0 has no field"):
+        DATASET.load(DataSource(hub="Anthropic/discrim-eval"))
