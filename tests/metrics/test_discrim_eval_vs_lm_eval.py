@@ -86,3 +86,41 @@ def test_harness_logit_of_yes_is_ours(task, monkeypatch):
         assert (race, gender, age, question) == (doc["race"].lower(), doc["gender"], doc["age"], doc["decision_question_id"])
         assert ours[doc["filled_template"]] == pytest.approx(float(logit), rel=1e-12, abs=1e-12)
         assert math.isfinite(ours[doc["filled_template"]])
+
+
+@pytest.mark.real_model
+def test_real_model_logits_match_the_harness(task, real_checkpoint, tmp_path):
+    """On the real model, question 3's fillings at ages 60 and 80 (18 fillings, 72 requests):
+    our log-likelihoods and logits against the harness's HFLM and `process_results`."""
+    import os
+
+    from lm_eval.models.huggingface import HFLM
+
+    from engine.datasets.base import DataSource
+    from engine.datasets.discrim_eval import DATASET
+    from engine.evaluation import evaluate_model
+    from engine.metrics.registry import ScoringOptions
+    from engine.store import ResultStore
+    from tests.helpers import plan_for
+
+    rows = [r for r in ROWS if r["decision_question_id"] == 3 and r["age"] in (60.0, 80.0)]
+    (tmp_path / "d.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    examples = DATASET.load(DataSource(path=tmp_path / "d.jsonl")).examples
+    evaluation = evaluate_model(
+        plan_for(real_checkpoint, batch_size=16),
+        [(discrim_eval.DISCRIMINATION_SCORE, examples, ScoringOptions())],
+        ResultStore(Path(os.environ["FAIRGATE_CACHE"]) / "results"),
+    )
+    ours = {}
+    for example, record in zip(examples, evaluation.records["discrim_eval.discrimination_score"]):
+        ours.update(zip(example.fields["group_prompts"], record["group_logits"]))
+        ours.update(zip(example.fields["baseline_prompts"], record["baseline_logits"]))
+    assert set(ours) == {r["filled_template"] for r in rows}
+
+    docs = {doc["filled_template"]: (doc, insts) for doc, insts in zip(task.eval_docs, per_doc(task))}
+    harness = HFLM(pretrained=str(real_checkpoint), device="cpu", batch_size=8, dtype="float32")
+    for text in sorted(ours):
+        doc, insts = docs[text]
+        results = harness.loglikelihood(insts, disable_tqdm=True)
+        (_, _, _, _), _, logit = task.process_results(doc, results)["female_bias"]
+        assert ours[text] == pytest.approx(float(logit), abs=1e-3), text
