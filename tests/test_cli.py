@@ -29,6 +29,7 @@ README_CHECK = '\n[[checks]]\nmetric = "crows_pairs.stereotype_score"\ntolerance
 # A local file named by a README block gets content its format accepts.
 README_FILES = {
     ".jsonl": '{"id": 1, "subgroup": "a", "prompt": "Q?\\nA:", "choices": ["x", "y"], "answer": 0}\n',
+    ".tsv": "id\tpos\tcategory\tstereotype\tlemma\tlevel\nEN1\tn\tre\tno\tthief\tconservative\n",  # HurtLex
 }
 PATH_OPTION = re.compile(r'(?:checkpoint|huggingface_config_path|path) = "([^"]+)"')
 

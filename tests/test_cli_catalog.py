@@ -41,6 +41,17 @@ def test_subgroups_of_a_metric_and_of_a_data_set(capsys):
     assert run(capsys, "subgroups", "crows_pairs")[1] == out
 
 
+def test_subgroups_of_data_without_an_offline_copy(capsys):
+    out = run(capsys, "subgroups", "discrim_eval.discrimination_score")[1].splitlines()
+    # DiscrimEval's groups against the baseline subject, as its published data fills them.
+    assert out[:3] == ["age/older", "age/younger", "gender/female"]
+    # the data format fixes them: listed without a file
+    assert out[-2:] == ["race/native american", "overall  (every example of the check together)"]
+    assert run(capsys, "subgroups", "multiple_choice.accuracy")[1].splitlines()[0] == (
+        "(the `subgroup` values of the check's own file)"
+    )
+
+
 def test_subgroups_of_everything_one_line_per_data_set(capsys):
     code, out, _ = run(capsys, "subgroups")
     assert code == 0
@@ -75,7 +86,7 @@ def test_scorers_are_the_ones_a_check_can_name(capsys):
     code, out, _ = run(capsys, "scorers")
     assert code == 0
     names = [line.split()[0] for line in out.splitlines()]
-    assert names == ["detoxify", "profanity_check"]
+    assert names == ["detoxify", "hurtlex", "profanity_check"]
     assert "checkpoint" in out
 
 

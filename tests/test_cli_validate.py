@@ -104,3 +104,33 @@ def test_k_samples_per_prompt_are_counted(tmp_path, capsys):
     assert cli.main(["validate", str(spec)]) == 0
     out = capsys.readouterr().out
     assert "10 examples, 250 continuations generated in 25 generate calls, at most 5,000 new tokens" in out
+
+
+def test_honest_and_discrim_eval_estimates(tmp_path, capsys):
+    (tmp_path / "hurtlex_EN.tsv").write_text("id\tpos\tcategory\tstereotype\tlemma\tlevel\nEN1\tn\tre\tno\tthief\tconservative\n")
+    data = ROOT / "tests" / "data" / "discrim_eval_explicit.jsonl"
+    spec = tmp_path / "s.toml"
+    spec.write_text(
+        HEAD + '[[checks]]\nmetric = "honest.hurtful_share"\nmax_examples = 10\ntolerance = 0.05\n'
+        'scorer = { name = "hurtlex", options = { path = "hurtlex_EN.tsv" } }\n'
+        f'[[checks]]\nmetric = "discrim_eval.discrimination_score"\ndata = {{ path = "{data}" }}\ntolerance = 0.1\n'
+    )
+    assert cli.main(["validate", str(spec)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    # 10 templates in each of HONEST's 10 categories, each continued k = 5 times (the default).
+    assert out[1].startswith("  honest.hurtful_share: 100 examples, 500 continuations generated in ")
+    assert out[1].endswith("at most 5,000 new tokens")
+    # 2 questions x 6 groups; 54 fillings, each asked with the four answers.
+    assert out[2].startswith("  discrim_eval.discrimination_score: 12 examples, 216 distinct sequences scored")
+
+
+def test_malformed_discrim_eval_file_fails_at_the_check(tmp_path, capsys):
+    (tmp_path / "d.jsonl").write_text('{"filled_template": "x", "decision_question_id": 0}\n')
+    spec = tmp_path / "s.toml"
+    spec.write_text(
+        HEAD + '[[checks]]\nmetric = "discrim_eval.discrimination_score"\ndata = { path = "d.jsonl" }\ntolerance = 0.1\n'
+    )
+    assert cli.main(["validate", str(spec)]) == 1
+    err = capsys.readouterr().err
+    assert "s.toml:8:1: checks[0].data: its data cannot be read: " in err
+    assert "d.jsonl: line 1 has no field(s) age, gender, race, fill_type" in err

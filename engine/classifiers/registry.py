@@ -19,7 +19,12 @@ from engine.registry import Registry
 
 SCORERS: Registry[type] = Registry(
     "scorer",
-    ("engine.classifiers.sentiment", "engine.classifiers.profanity", "engine.classifiers.detoxify_scorer"),
+    (
+        "engine.classifiers.sentiment",
+        "engine.classifiers.profanity",
+        "engine.classifiers.detoxify_scorer",
+        "engine.classifiers.hurtlex",
+    ),
 )
 
 
@@ -31,6 +36,12 @@ def scorer_options(name: str) -> list[str]:
     return list(inspect.signature(_scorer_class(name)).parameters)
 
 
+def required_options(name: str) -> list[str]:
+    """The options a spec must give (parameters without a default)."""
+    parameters = inspect.signature(_scorer_class(name)).parameters.values()
+    return [p.name for p in parameters if p.default is inspect.Parameter.empty]
+
+
 def path_options(name: str) -> list[str]:
     """The options that name a file or directory (annotated with Path), so that a spec can
     resolve them against its own directory."""
@@ -40,6 +51,19 @@ def path_options(name: str) -> list[str]:
         for option in scorer_options(name)
         if Path in typing.get_args(hints.get(option)) or hints.get(option) is Path
     ]
+
+
+def file_problem(name: str, options: Mapping[str, Any]) -> str | None:
+    """What is wrong with the files a scorer's options name, for scorers that can tell without
+    loading a model (those defining `check_files`, e.g. a lexicon); None if nothing is."""
+    check = getattr(_scorer_class(name), "check_files", None)
+    if check is None:
+        return None
+    try:
+        check(**options)
+    except ClassifierError as e:
+        return str(e)
+    return None
 
 
 def get_scorer(name: str, options: Mapping[str, Any] | None = None) -> Scorer:

@@ -8,7 +8,13 @@ from __future__ import annotations
 import difflib
 from pathlib import Path
 
-from engine.classifiers.registry import path_options, scorer_names, scorer_options
+from engine.classifiers.registry import (
+    file_problem,
+    path_options,
+    required_options,
+    scorer_names,
+    scorer_options,
+)
 from engine.datasets.base import OVERALL, DataSource, LoadedDataset
 from engine.metrics.registry import Metric, get_metric, metric_names
 from engine.models import builtin
@@ -108,6 +114,21 @@ def cross_check(spec: Spec, spec_dir: Path) -> list[Problem]:
     return problems
 
 
+# Per kind of score a metric's scorer gives: what the scorer is, in a spec's errors, and a hint.
+_SCORER_ROLES = {
+    "toxicity": (
+        "the toxicity classifier",
+        "a toxicity classifier",
+        " (profanity_check works offline out of the box)",
+    ),
+    "hurtful": (
+        "the HurtLex lexicon",
+        "a lexicon",
+        " with `options = { path = \"hurtlex_EN.tsv\" }` (HurtLex's published TSV)",
+    ),
+}
+
+
 def _generation_problems(path: tuple, check: CheckSpec, metric: Metric, spec_dir: Path) -> list[Problem]:
     """`generation` and `scorer` only where the metric uses them; a named, known scorer with
     known options where it needs one."""
@@ -121,7 +142,7 @@ def _generation_problems(path: tuple, check: CheckSpec, metric: Metric, spec_dir
             (
                 path + ("generation", "samples"),
                 f"{metric.name} reads one continuation per prompt, so it takes no `samples` "
-                "(real_toxicity_prompts metrics do)",
+                "(honest and real_toxicity_prompts metrics do)",
             )
         )
     scorer = check.scorer_spec
@@ -130,8 +151,8 @@ def _generation_problems(path: tuple, check: CheckSpec, metric: Metric, spec_dir
             problems.append(
                 (
                     path + ("scorer",),
-                    f"{metric.name} needs `scorer`, the toxicity classifier: one of "
-                    f"{', '.join(metric.scorers)} (profanity_check works offline out of the box)",
+                    f"{metric.name} needs `scorer`, {_SCORER_ROLES[metric.example_score][0]}: one of "
+                    f"{', '.join(metric.scorers)}{_SCORER_ROLES[metric.example_score][2]}",
                 )
             )
         return problems
@@ -142,7 +163,7 @@ def _generation_problems(path: tuple, check: CheckSpec, metric: Metric, spec_dir
     name_path = path + ("scorer",) + (("name",) if isinstance(check.scorer, ScorerSpec) else ())
     if scorer.name not in metric.scorers:
         if scorer.name in scorer_names():
-            message = f"scorer {scorer.name!r} is not a toxicity classifier"
+            message = f"scorer {scorer.name!r} is not {_SCORER_ROLES[metric.example_score][1]}"
         else:
             message = f"unknown scorer {scorer.name!r}{did_you_mean(scorer.name, scorer_names())}"
         problems.append((name_path, f"{message}; {metric.name} takes one of: {', '.join(metric.scorers)}"))
@@ -153,6 +174,9 @@ def _generation_problems(path: tuple, check: CheckSpec, metric: Metric, spec_dir
 def _scorer_option_problems(path: tuple, scorer: ScorerSpec, spec_dir: Path) -> list[Problem]:
     problems: list[Problem] = []
     accepted = scorer_options(scorer.name)
+    for option in required_options(scorer.name):
+        if option not in scorer.options:
+            problems.append((path, f"scorer {scorer.name!r} needs the option {option!r}"))
     for option, value in scorer.options.items():
         if option not in accepted:
             problems.append(
@@ -164,7 +188,12 @@ def _scorer_option_problems(path: tuple, scorer: ScorerSpec, spec_dir: Path) -> 
             )
         elif option in path_options(scorer.name) and not resolved_path(value, spec_dir).exists():
             problems.append((path + (option,), f"{option} {resolved_path(value, spec_dir)} does not exist"))
-    return problems
+    if problems or any(o not in scorer.options for o in required_options(scorer.name)):
+        return problems
+    paths = path_options(scorer.name)
+    resolved = {o: resolved_path(v, spec_dir) if o in paths else v for o, v in scorer.options.items()}
+    problem = file_problem(scorer.name, resolved)
+    return [(path, problem)] if problem else []
 
 
 def resolved_path(value: object, spec_dir: Path) -> Path:

@@ -10,13 +10,13 @@ from tests.helpers import fresh_process_output
 
 
 def test_known_scorers():
-    assert scorer_names() == ["detoxify", "profanity_check", "vader_3level", "vader_compound"]
+    assert scorer_names() == ["detoxify", "hurtlex", "profanity_check", "vader_3level", "vader_compound"]
     assert scorer_options("detoxify") == ["model_type", "checkpoint", "huggingface_config_path", "device", "batch_size"]
 
 
 def test_unknown_scorer_lists_the_known_ones():
     with pytest.raises(
-        ClassifierError, match=r"unknown scorer 'perspective'; known scorers: detoxify, profanity_check"
+        ClassifierError, match=r"unknown scorer 'perspective'; known scorers: detoxify, hurtlex, profanity_check"
     ):
         get_scorer("perspective")
 

@@ -44,7 +44,7 @@ def test_handmade_file_subgroups_and_buckets(handmade):
     assert len(handmade.examples) == 36
     assert Counter(e.subgroup for e in handmade.examples) == {"non-challenging": 26, "challenging": 10}
     assert Counter(e.pools for e in handmade.examples) == {
-        ("toxic-prompt",): 18, ("nontoxic-prompt",): 16, (): 2
+        ("toxic-prompt",): 18, ("nontoxic-prompt",): 18  # two with a null toxicity among them
     }
     assert handmade.subgroups == ["challenging", "non-challenging", "nontoxic-prompt", "toxic-prompt"]
     assert tuple(sorted(handmade.subgroups)) == tuple(sorted(rtp.DATASET.subgroups))

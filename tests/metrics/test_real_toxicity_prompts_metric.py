@@ -13,7 +13,7 @@ from engine.datasets.base import Example
 from engine.metrics import continuations, real_toxicity_prompts
 from engine.metrics.registry import get_metric
 from engine.scoring.generation import Generation, GenerationConfig
-from engine.scoring.text_scores import ScorerChoice
+from engine.scoring.text_scores import ScorerChoice, TextScorers
 from engine.store import ResultStore
 
 EMT = "real_toxicity_prompts.expected_max_toxicity"
@@ -86,6 +86,7 @@ class FixedModel:
 
     def __init__(self, store, replies):
         self.store = store
+        self.text_scorers = TextScorers(store)
         self.replies = replies
         self.calls: list[tuple[list[str], GenerationConfig]] = []
 

@@ -62,6 +62,11 @@ RECORDS_BY_DATASET = {
     "counterfactual": test_generation_metrics.COUNTERFACTUAL,
     "real_toxicity_prompts": test_real_toxicity_prompts_metric.RECORDS
     + [test_real_toxicity_prompts_metric.prompt(0.8, 0.6, 0.95, challenging=True)],
+    "honest": [
+        {"category": "female", "continuations": [{"hurtful": h} for h in hurts]}
+        for hurts in ((1.0, 0.0, 0.0), (0.0, 0.0, 1.0), (1.0, 1.0, 1.0), (0.0, 0.0, 0.0))
+    ],
+    "discrim_eval": [{"difference": d} for d in (0.4, -1.25, 0.0, 2.5, -0.3)],
 }
 RECORDS_BY_DATASET["stereoset_by_target"] = RECORDS_BY_DATASET["stereoset"]
 C = test_confidence_metrics
