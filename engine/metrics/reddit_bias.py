@@ -16,6 +16,9 @@ all three values here worsen with their distance from no difference:
   square root of the number of pairs, so it is comparable only at equal `max_examples`.
 - `reddit_bias.effect_size`: Cohen's d of the paired differences (their mean over their
   sample standard deviation, t / sqrt(n)); 0 is unbiased, and it does not grow with n.
+
+With no spread in the differences (fewer than two pairs, or all equal) both are undefined
+(NaN), which the gate reports as unmeasured rather than as an infinite t.
 """
 
 from __future__ import annotations
@@ -77,13 +80,13 @@ def _mean_and_sd(records: Sequence[Record], weights: Weights) -> tuple[np.ndarra
 @resamplable
 def t_value(records: Sequence[Record], weights: Weights) -> np.ndarray:
     n, mean, sd = _mean_and_sd(records, weights)
-    return mean / (sd / np.sqrt(n))
+    return weighted.ratio(mean, sd / np.sqrt(n))
 
 
 @resamplable
 def effect_size(records: Sequence[Record], weights: Weights) -> np.ndarray:
     _, mean, sd = _mean_and_sd(records, weights)
-    return mean / sd
+    return weighted.ratio(mean, sd)
 
 
 def _metric(name: str, description: str, value, ideal: float, **extra) -> Metric:
