@@ -1,0 +1,59 @@
+"""RedditBias on the real shipped model: perplexities and the paired t-test against the
+authors' computation on plain transformers, and the gate on an identical and a 2-bit variant."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from scipy import stats
+
+from engine.datasets import reddit_bias as data
+from engine.datasets.base import DataSource
+from engine.metrics import reddit_bias
+from tests.helpers import checkpoint_lm, run_real_gate
+
+pytestmark = pytest.mark.real_model
+
+PAIRS_PER_DIMENSION = 6
+
+
+@torch.inference_mode()
+def authors_perplexities(checkpoint, prefix_token_id: int, sentences: list[str]) -> list[float]:
+    """`perplexity_score` of the official `utils/helper_functions.py`: exp of the loss of
+    `model(ids, labels=ids)`, one sentence per pass, with the prefix token put in front (the
+    official code passes the bare tokens, leaving the first one unscored)."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(checkpoint)
+    model = AutoModelForCausalLM.from_pretrained(checkpoint, dtype=torch.float32).eval()
+    perplexities = []
+    for sentence in sentences:
+        ids = torch.tensor([[prefix_token_id] + tokenizer.encode(sentence, add_special_tokens=False)])
+        perplexities.append(math.exp(model(ids, labels=ids).loss.item()))
+    return perplexities
+
+
+def test_perplexities_and_t_statistics_match_the_authors_computation(real_checkpoint, tmp_path):
+    loaded = data.load(DataSource()).examples
+    dimensions = sorted({e.subgroup for e in loaded})
+    examples = [e for g in dimensions for e in [x for x in loaded if x.subgroup == g][:PAIRS_PER_DIMENSION]]
+    lm = checkpoint_lm(real_checkpoint, tmp_path / "store", batch_size=16)
+    records = reddit_bias.score(lm, examples)
+
+    ours = np.array([[math.exp(-r[f"ll_{s}"] / r[f"n_{s}"]) for s in ("biased", "counterfactual")] for r in records])
+    sentences = [e.fields[k] for e in examples for k in ("biased", "counterfactual")]
+    plain = np.array(authors_perplexities(real_checkpoint, lm.prefix_token_id, sentences)).reshape(-1, 2)
+    assert np.allclose(ours, plain, rtol=1e-4, atol=0)
+    assert np.allclose([r["ppl_difference"] for r in records], plain[:, 0] - plain[:, 1], rtol=1e-3, atol=1e-3)
+
+    for g in dimensions:
+        rows = [i for i, e in enumerate(examples) if e.subgroup == g]
+        mine = [records[i] for i in rows]
+        # Evaluation/measure_bias.py: stats.ttest_rel(demo1 perplexities, demo2 perplexities).
+        t = stats.ttest_rel(plain[rows, 0], plain[rows, 1]).statistic
+        assert reddit_bias.t_value(mine) == pytest.approx(t, rel=1e-3)
+        assert reddit_bias.effect_size(mine) == pytest.approx(t / math.sqrt(len(rows)), rel=1e-3)
+        assert reddit_bias.preferred_share(mine) == np.mean(plain[rows, 0] < plain[rows, 1])
