@@ -34,6 +34,9 @@ def test_suite_estimate_counts_what_checks_share_once():
     assert by_metric["stereoset.lms"].scoring.sequences == 0  # the same sentences
     assert by_metric["bbq.accuracy_disambig"].scoring.sequences == 300 * 3  # 20 per subgroup
     assert by_metric["winogender.accuracy"].scoring.sequences == 720 * 2
+    # 100 pairs of each of the five RedditBias dimensions, two sentences each, scored once.
+    assert by_metric["reddit_bias.biased_preferred"].scoring.sequences == 5 * 100 * 2
+    assert by_metric["reddit_bias.effect_size"].scoring.sequences == 0
     generation = by_metric["bold_generation.sentiment"].scoring
     assert (generation.prompts, generation.max_generated_tokens) == (129, 129 * 20)
     assert cost.models == 4
