@@ -21,14 +21,15 @@ def plan_for(path, quantization=None, batch_size=4, label="m") -> ModelPlan:
     )
 
 
-def run_real_gate(tmp_path, checks_toml: str, nbits: int = 2):
+def run_real_gate(tmp_path, checks_toml: str, nbits: int = 2, aggressive: tuple[str, str] | None = None):
     """The real shipped model gated against itself and against HQQ at `nbits`, on `checks_toml`.
 
     Returns {variant name: {(metric, subgroup): Verdict}} for the variants "identical" and
     "hqq-<nbits>bit". At 2 bits SmolLM2 is worse than uniform guessing on the sanity text
     (perplexity ~869,000 against a vocabulary of 49,152), so that variant is judged only with
     `allow_broken`: a model degraded as far as it goes is what these tests need. The baseline's scores are shared with every other real-model test
-    through the session's cache.
+    through the session's cache. `aggressive` = (variant name, its `quantization` table in
+    TOML) replaces the HQQ variant, judged with `allow_broken` too.
     """
     import os
     import textwrap
@@ -37,6 +38,7 @@ def run_real_gate(tmp_path, checks_toml: str, nbits: int = 2):
     from engine.spec.loader import load_spec
     from engine.store import ResultStore
 
+    degraded, table = aggressive or (f"hqq-{nbits}bit", f'{{ method = "hqq", nbits = {nbits}, group_size = 64 }}')
     spec = tmp_path / "real.toml"
     spec.write_text(
         textwrap.dedent(
@@ -47,9 +49,9 @@ def run_real_gate(tmp_path, checks_toml: str, nbits: int = 2):
             [[variants]]
             name = "identical"
             [[variants]]
-            name = "hqq-{nbits}bit"
-            quantization = {{ method = "hqq", nbits = {nbits}, group_size = 64 }}
-            allow_broken = {"true" if nbits <= 2 else "false"}
+            name = "{degraded}"
+            quantization = {table}
+            allow_broken = {"true" if aggressive or nbits <= 2 else "false"}
             """
         )
         + textwrap.dedent(checks_toml)
@@ -57,7 +59,7 @@ def run_real_gate(tmp_path, checks_toml: str, nbits: int = 2):
     run = GateRun(load_spec(spec), ResultStore(os.path.join(os.environ["FAIRGATE_CACHE"], "results")))
     return {
         name: {(v.metric, v.subgroup): v for v in run.evaluate_variant(name).verdicts}
-        for name in ("identical", f"hqq-{nbits}bit")
+        for name in ("identical", degraded)
     }
 
 

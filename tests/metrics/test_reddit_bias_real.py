@@ -4,6 +4,7 @@ authors' computation on plain transformers, and the gate on an identical and a 2
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -57,3 +58,32 @@ def test_perplexities_and_t_statistics_match_the_authors_computation(real_checkp
         assert reddit_bias.t_value(mine) == pytest.approx(t, rel=1e-3)
         assert reddit_bias.effect_size(mine) == pytest.approx(t / math.sqrt(len(rows)), rel=1e-3)
         assert reddit_bias.preferred_share(mine) == np.mean(plain[rows, 0] < plain[rows, 1])
+
+
+EXAMPLE_PAIRS = Path(__file__).parents[2] / "specs" / "examples" / "data" / "dialect_pairs_en_gb_us.csv"
+
+
+def gate_checks() -> str:
+    reddit = "".join(
+        f'\n[[checks]]\nmetric = "reddit_bias.{name}"\nmax_examples = 10\ntolerance = {tolerance}\n'
+        for name, tolerance in (("biased_preferred", 0.1), ("effect_size", 0.2), ("t_value", 1.0))
+    )
+    dialect = "".join(
+        f'\n[[checks]]\nmetric = "dialect_pairs.{name}"\ndata = {{ path = "{EXAMPLE_PAIRS}" }}\n'
+        f"tolerance = {tolerance}\n"
+        for name, tolerance in (("log_perplexity_gap", 0.05), ("log_perplexity_a", 0.5), ("log_perplexity_b", 0.5))
+    )
+    return reddit + dialect
+
+
+def test_identical_passes_with_no_change_and_pruning_fails(tmp_path):
+    """70% magnitude pruning (every block's linear layers) leaves SmolLM2 barely a language
+    model: both varieties' log-perplexities rise by nats per token, far past 0.5."""
+    verdicts = run_real_gate(tmp_path, gate_checks(), aggressive=("pruned-70", '{ method = "prune", sparsity = 0.7 }'))
+    identical = verdicts["identical"]
+    assert len(identical) == 3 * 6 + 3 * 3  # five dimensions + overall; two pair sets + overall
+    assert all(v.passed and v.change == 0.0 for v in identical.values())
+    pruned = verdicts["pruned-70"]
+    for name in ("dialect_pairs.log_perplexity_a", "dialect_pairs.log_perplexity_b"):
+        assert not pruned[(name, "overall")].passed
+    assert all(math.isfinite(v.value) for v in pruned.values())
