@@ -87,3 +87,28 @@ def test_subgroup_missing_from_local_data_is_located(tmp_path, capsys):
     assert code == 1
     assert "checks[0].subgroups.gendr: unknown subgroup 'gendr' for crows_pairs.stereotype_score " in err
     assert "(did you mean 'gender'?)" in err
+
+
+def validate_dialect_pairs(tmp_path, capsys, data: str) -> tuple[int, str, str]:
+    spec = tmp_path / "s.toml"
+    spec.write_text(HEAD + '[[checks]]\nmetric = "dialect_pairs.log_perplexity_gap"\n' + data + "tolerance = 0.1\n")
+    code = cli.main(["validate", str(spec)])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_dialect_pairs_need_a_readable_data_path(tmp_path, capsys):
+    code, _, err = validate_dialect_pairs(tmp_path, capsys, "")
+    assert code == 1
+    assert "s.toml:6:1: checks[0]: dialect_pairs.log_perplexity_gap has no built-in data" in err
+    (tmp_path / "pairs.csv").write_text("text_a,text_b,variety_a,variety_b\nx,y,AAE,SAE\nz,,AAE,SAE\n")
+    code, _, err = validate_dialect_pairs(tmp_path, capsys, 'data = { path = "pairs.csv" }\n')
+    assert code == 1
+    assert "checks[0].data: its data cannot be read: " in err
+    assert "pairs.csv: line 3: text_b must be a non-empty string" in err
+
+
+def test_dialect_pairs_example_spec_costs_two_sentences_a_pair(capsys):
+    assert cli.main(["validate", str(SPECS / "examples" / "dialect-pairs.toml")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[1].startswith("  dialect_pairs.log_perplexity_gap: 12 examples, 24 distinct sequences")
