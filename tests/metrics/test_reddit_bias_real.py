@@ -78,7 +78,11 @@ def gate_checks() -> str:
 
 def test_identical_passes_with_no_change_and_pruning_fails(tmp_path):
     """70% magnitude pruning (every block's linear layers) leaves SmolLM2 barely a language
-    model: both varieties' log-perplexities rise by nats per token, far past 0.5."""
+    model: both varieties' log-perplexities rise by about 6.5 nats per token, far past 0.5.
+    On the 10 race pairs the share of biased phrases preferred goes from 0.4 to 0.8, 0.2
+    further from 0.5. Elsewhere the destroyed model looks less biased (t and effect size move
+    towards 0, the dialect gap shrinks), which a distance-from-ideal metric counts as an
+    improvement, so those are only checked to be finite."""
     verdicts = run_real_gate(tmp_path, gate_checks(), aggressive=("pruned-70", '{ method = "prune", sparsity = 0.7 }'))
     identical = verdicts["identical"]
     assert len(identical) == 3 * 6 + 3 * 3  # five dimensions + overall; two pair sets + overall
@@ -86,4 +90,5 @@ def test_identical_passes_with_no_change_and_pruning_fails(tmp_path):
     pruned = verdicts["pruned-70"]
     for name in ("dialect_pairs.log_perplexity_a", "dialect_pairs.log_perplexity_b"):
         assert not pruned[(name, "overall")].passed
+    assert not pruned[("reddit_bias.biased_preferred", "race")].passed
     assert all(math.isfinite(v.value) for v in pruned.values())
