@@ -4,7 +4,7 @@ local CSV or JSON Lines file.
 Each row holds `text_a` and `text_b`, the same content in each variety, and declares which
 variety is which in `variety_a` and `variety_b` (e.g. "AAE" and "SAE"); `text_a` is the
 variety whose disadvantage is measured. Optional: `id` (unique; default the row's number)
-and `group`, the pair set a row belongs to (its subgroup; default "<variety_a>/<variety_b>").
+and `subgroup`, the pair set a row belongs to (default "<variety_a>/<variety_b>").
 All rows of one pair set must declare the same two varieties.
 
 There is no built-in copy and no offline corpus of this kind installs here: a check names
@@ -40,7 +40,7 @@ def load(source: DataSource) -> LoadedDataset:
     if source.path is None or source.hub is not None:
         raise DatasetFormatError(
             f"{NAME} has no built-in data (nor a hub format): give `data = {{ path = \"pairs.csv\" }}`, "
-            f"a CSV or JSON Lines file with {', '.join(COLUMNS)} (optional: id, group)"
+            f"a CSV or JSON Lines file with {', '.join(COLUMNS)} (optional: id, subgroup)"
         )
     path = Path(source.path)
     if path.suffix not in FORMATS:
@@ -87,11 +87,11 @@ def _example(row: dict[str, Any], n: int, where: str) -> Example:
     item_id = row.get("id")
     if isinstance(item_id, bool) or not isinstance(item_id, (str, int, type(None))):
         raise DatasetFormatError(f"{where}: id must be a string or an integer, not {item_id!r}")
-    group = row.get("group")
-    if group is not None and not isinstance(group, str):
-        raise DatasetFormatError(f"{where}: group must be a string, not {group!r}")
+    named = row.get("subgroup")
+    if named is not None and not isinstance(named, str):
+        raise DatasetFormatError(f"{where}: subgroup must be a string, not {named!r}")
     fields = {key: row[key] for key in COLUMNS}
-    subgroup = group or f"{fields['variety_a']}/{fields['variety_b']}"
+    subgroup = named or f"{fields['variety_a']}/{fields['variety_b']}"
     return Example(str(n if item_id in (None, "") else item_id), subgroup, fields)
 
 

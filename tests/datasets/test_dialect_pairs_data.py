@@ -20,8 +20,8 @@ def jsonl(tmp_path, *rows) -> DataSource:
     return DataSource(path=path)
 
 
-def test_jsonl_pairs_with_and_without_group(tmp_path):
-    loaded = dialect_pairs.load(jsonl(tmp_path, ROW, {**ROW, "id": "x", "group": "habitual"}))
+def test_jsonl_pairs_with_and_without_subgroup(tmp_path):
+    loaded = dialect_pairs.load(jsonl(tmp_path, ROW, {**ROW, "id": "x", "subgroup": "habitual"}))
     assert [(e.id, e.subgroup) for e in loaded.examples] == [("0", "AAE/SAE"), ("x", "habitual")]
     assert loaded.examples[0].fields == ROW
 
@@ -41,8 +41,8 @@ def test_the_shipped_example_csv():
         ({**ROW, "text_b": 3}, "line 2: text_b must be a non-empty string"),
         ({**ROW, "id": 0}, "line 2: id '0' again (first on line 1)"),
         ({**ROW, "id": [1]}, "line 2: id must be a string or an integer"),
-        ({**ROW, "group": 5}, "line 2: group must be a string"),
-        ({**ROW, "group": "AAE/SAE", "variety_b": "WME"}, "is AAE vs WME here but AAE vs SAE on line 1"),
+        ({**ROW, "subgroup": 5}, "line 2: subgroup must be a string"),
+        ({**ROW, "subgroup": "AAE/SAE", "variety_b": "WME"}, "is AAE vs WME here but AAE vs SAE on line 1"),
         ("{oops", "line 2 is not JSON"),
     ],
 )
