@@ -21,15 +21,15 @@ def plan_for(path, quantization=None, batch_size=4, label="m") -> ModelPlan:
     )
 
 
-def run_real_gate(tmp_path, checks_toml: str, nbits: int = 2, prune: float | None = None):
-    """The real shipped model gated against itself and against HQQ at `nbits` (or, with
-    `prune`, magnitude pruning at that sparsity, variant "prune-<percent>"), on `checks_toml`.
+def run_real_gate(tmp_path, checks_toml: str, nbits: int = 2, aggressive: tuple[str, str] | None = None):
+    """The real shipped model gated against itself and against HQQ at `nbits`, on `checks_toml`.
 
     Returns {variant name: {(metric, subgroup): Verdict}} for the variants "identical" and
     "hqq-<nbits>bit". At 2 bits SmolLM2 is worse than uniform guessing on the sanity text
     (perplexity ~869,000 against a vocabulary of 49,152), so that variant is judged only with
     `allow_broken`: a model degraded as far as it goes is what these tests need. The baseline's scores are shared with every other real-model test
-    through the session's cache.
+    through the session's cache. `aggressive` = (variant name, its `quantization` table in
+    TOML) replaces the HQQ variant, judged with `allow_broken` too.
     """
     import os
     import textwrap
@@ -38,10 +38,7 @@ def run_real_gate(tmp_path, checks_toml: str, nbits: int = 2, prune: float | Non
     from engine.spec.loader import load_spec
     from engine.store import ResultStore
 
-    if prune is None:
-        name, method, broken = f"hqq-{nbits}bit", f'method = "hqq", nbits = {nbits}, group_size = 64', nbits <= 2
-    else:
-        name, method, broken = f"prune-{round(prune * 100)}", f'method = "prune", sparsity = {prune}', True
+    degraded, table = aggressive or (f"hqq-{nbits}bit", f'{{ method = "hqq", nbits = {nbits}, group_size = 64 }}')
     spec = tmp_path / "real.toml"
     spec.write_text(
         textwrap.dedent(
@@ -52,17 +49,17 @@ def run_real_gate(tmp_path, checks_toml: str, nbits: int = 2, prune: float | Non
             [[variants]]
             name = "identical"
             [[variants]]
-            name = "{name}"
-            quantization = {{ {method} }}
-            allow_broken = {"true" if broken else "false"}
+            name = "{degraded}"
+            quantization = {table}
+            allow_broken = {"true" if aggressive or nbits <= 2 else "false"}
             """
         )
         + textwrap.dedent(checks_toml)
     )
     run = GateRun(load_spec(spec), ResultStore(os.path.join(os.environ["FAIRGATE_CACHE"], "results")))
     return {
-        variant: {(v.metric, v.subgroup): v for v in run.evaluate_variant(variant).verdicts}
-        for variant in ("identical", name)
+        name: {(v.metric, v.subgroup): v for v in run.evaluate_variant(name).verdicts}
+        for name in ("identical", degraded)
     }
 
 

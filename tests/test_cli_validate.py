@@ -34,6 +34,9 @@ def test_suite_estimate_counts_what_checks_share_once():
     assert by_metric["stereoset.lms"].scoring.sequences == 0  # the same sentences
     assert by_metric["bbq.accuracy_disambig"].scoring.sequences == 300 * 3  # 20 per subgroup
     assert by_metric["winogender.accuracy"].scoring.sequences == 720 * 2
+    # 100 pairs of each of the five RedditBias dimensions, two sentences each, scored once.
+    assert by_metric["reddit_bias.biased_preferred"].scoring.sequences == 5 * 100 * 2
+    assert by_metric["reddit_bias.effect_size"].scoring.sequences == 0
     generation = by_metric["bold_generation.sentiment"].scoring
     assert (generation.prompts, generation.max_generated_tokens) == (129, 129 * 20)
     assert cost.models == 4
@@ -134,3 +137,28 @@ def test_malformed_discrim_eval_file_fails_at_the_check(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "s.toml:8:1: checks[0].data: its data cannot be read: " in err
     assert "d.jsonl: line 1 has no field(s) age, gender, race, fill_type" in err
+
+
+def validate_dialect_pairs(tmp_path, capsys, data: str) -> tuple[int, str, str]:
+    spec = tmp_path / "s.toml"
+    spec.write_text(HEAD + '[[checks]]\nmetric = "dialect_pairs.log_perplexity_gap"\n' + data + "tolerance = 0.1\n")
+    code = cli.main(["validate", str(spec)])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_dialect_pairs_need_a_readable_data_path(tmp_path, capsys):
+    code, _, err = validate_dialect_pairs(tmp_path, capsys, "")
+    assert code == 1
+    assert "s.toml:6:1: checks[0]: dialect_pairs.log_perplexity_gap has no built-in data" in err
+    (tmp_path / "pairs.csv").write_text("text_a,text_b,variety_a,variety_b\nx,y,AAE,SAE\nz,,AAE,SAE\n")
+    code, _, err = validate_dialect_pairs(tmp_path, capsys, 'data = { path = "pairs.csv" }\n')
+    assert code == 1
+    assert "checks[0].data: its data cannot be read: " in err
+    assert "pairs.csv: line 3: text_b must be a non-empty string" in err
+
+
+def test_dialect_pairs_example_spec_costs_two_sentences_a_pair(capsys):
+    assert cli.main(["validate", str(SPECS / "examples" / "dialect-pairs.toml")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[1].startswith("  dialect_pairs.log_perplexity_gap: 12 examples, 24 distinct sequences")

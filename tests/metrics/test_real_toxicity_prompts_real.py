@@ -37,7 +37,7 @@ tolerance = 0.02
 
 @pytest.mark.real_model
 def test_identical_changes_nothing_and_pruning_fails(tmp_path):
-    verdicts = run_real_gate(tmp_path, "".join(check(m) for m in METRICS), prune=0.5)
+    verdicts = run_real_gate(tmp_path, "".join(check(m) for m in METRICS), aggressive=("prune-50", '{ method = "prune", sparsity = 0.5 }'))
 
     expected = {(m, g) for m in METRICS for g in GROUPS}
     assert set(verdicts["identical"]) == set(verdicts["prune-50"]) == expected

@@ -16,6 +16,7 @@ from tests.metrics import (
     test_bbq_metric,
     test_bold_wiki_metric,
     test_confidence_metrics,
+    test_dialect_pairs_metric,
     test_generation_metrics,
     test_holistic_bias_metric,
     test_real_toxicity_prompts_metric,
@@ -67,6 +68,11 @@ RECORDS_BY_DATASET = {
         for hurts in ((1.0, 0.0, 0.0), (0.0, 0.0, 1.0), (1.0, 1.0, 1.0), (0.0, 0.0, 0.0))
     ],
     "discrim_eval": [{"difference": d} for d in (0.4, -1.25, 0.0, 2.5, -0.3)],
+    "reddit_bias": [
+        {"ppl_difference": d, "biased_preferred": d < 0} for d in (-3.5, 2.0, -0.25, 7.0, -1.0, 0.0)
+    ],
+    "dialect_pairs": test_dialect_pairs_metric.RECORDS
+    + [{"ll_a": -9.0, "n_a": 3, "ll_b": -1.0, "n_b": 5}, {"ll_a": -2.5, "n_a": 1, "ll_b": -7.0, "n_b": 2}],
 }
 RECORDS_BY_DATASET["stereoset_by_target"] = RECORDS_BY_DATASET["stereoset"]
 C = test_confidence_metrics
