@@ -57,9 +57,6 @@ def _subgroup_count(module: DatasetModule) -> str:
 def _own_subgroups(module: DatasetModule) -> list[str]:
     if _fixed_subgroups(module):
         return list(module.subgroups)
-    if module.known_subgroups:
-        # Data sets without an offline copy whose groups the published data fixes (DiscrimEval)
-        return [*module.known_subgroups, "(those the check's data holds)"]
     return ["(the `subgroup` values of the check's own file)"]
 
 

@@ -188,7 +188,7 @@ def _scorer_option_problems(path: tuple, scorer: ScorerSpec, spec_dir: Path) -> 
             )
         elif option in path_options(scorer.name) and not resolved_path(value, spec_dir).exists():
             problems.append((path + (option,), f"{option} {resolved_path(value, spec_dir)} does not exist"))
-    if problems or any(o not in scorer.options for o in required_options(scorer.name)):
+    if problems:
         return problems
     paths = path_options(scorer.name)
     resolved = {o: resolved_path(v, spec_dir) if o in paths else v for o, v in scorer.options.items()}
