@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from engine import catalog
+from engine.exit_codes import exit_code_table
 from engine.spec import cost, starter
 from engine.spec.loader import SpecError, load_spec
 from engine.spec.schema import spec_schema as schema
@@ -77,39 +78,20 @@ def _schema(args) -> int:
 
 
 def _run(args) -> int:
-    from engine.run_errors import RunError
-    from engine.run_context import RunContext, UnreadableSpec
+    import traceback
 
-    context = RunContext(args.specs, Path(args.reports), args.cache)
-    gates = []
-    for gate in context.gates():
-        if isinstance(gate, UnreadableSpec):
-            print(gate.error, file=sys.stderr)
-            return 2
-        gates.append(gate)
-    errors = 0
-    for gate in gates:
-        for variant in gate.spec.variants:
-            if args.variant and variant.name not in args.variant:
-                continue
-            try:
-                outcome = context.judge(gate, variant.name)
-            except RunError as e:
-                # The other variants can still be judged; this one cannot pass.
-                print(f"ERROR {e}", file=sys.stderr)
-                errors += 1
-                continue
-            for verdict in outcome.verdicts:
-                if not verdict.passed:
-                    print(f"FAIL {verdict.message()}")
-    results = context.finish()
-    if results is None:
-        print("nothing was evaluated", file=sys.stderr)
-        return 2
-    totals = results["totals"]
-    could_not = f"; {errors} variant(s) could not be evaluated" if errors else ""
-    print(f"{totals['failed']} failed, {totals['passed']} passed{could_not}; report in {context.directory}/")
-    return 1 if totals["failed"] or errors else 0
+    from engine.exit_codes import ExitCode
+    from engine.run_specs import run_specs
+
+    try:
+        return run_specs(args.specs, Path(args.reports), args.cache, args.variant, sys.stdout, sys.stderr,
+                         baseline_only=args.baseline_only)
+    except Exception:
+        # A crash is the gate failing, not the build: CI must not read it as a regression.
+        traceback.print_exc()
+        code = ExitCode.NOT_MEASURED
+        print(f"fairgate crashed; exit {code.value}: {code.label}", file=sys.stderr)
+        return code
 
 
 # The report commands are imported where used: matplotlib and the report templates are
@@ -129,6 +111,19 @@ def _diff(args) -> int:
         print(e, file=sys.stderr)
         return 2
     return 0
+
+
+def _merge(args) -> int:
+    from engine.report import merge
+
+    try:
+        directory, results = merge.merge_runs([Path(r) for r in args.runs], Path(args.reports))
+    except merge.MergeRefused as e:
+        print(e, file=sys.stderr)
+        return 2
+    totals = results["totals"]
+    print(f"{totals['failed']} failed, {totals['passed']} passed; report in {directory}/")
+    return 1 if totals["failed"] else 0
 
 
 def _calibrate(args) -> int:
@@ -173,9 +168,19 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=_init)
     p = sub.add_parser("schema", help="print the JSON Schema of a spec file")
     p.set_defaults(func=_schema)
-    p = sub.add_parser("run", help="run the gate on spec files and write a report")
+    p = sub.add_parser(
+        "run",
+        help="run the gate on spec files and write a report",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=f"exit codes:\n{exit_code_table()}",
+    )
     p.add_argument("specs", nargs="+")
-    p.add_argument("--variant", action="append", help="only these variants (repeatable)")
+    only = p.add_mutually_exclusive_group()
+    only.add_argument("--variant", action="append", help="only these variants (repeatable)")
+    only.add_argument(
+        "--baseline-only", action="store_true",
+        help="evaluate only the baseline into the cache, for variant jobs that share it",
+    )
     p.add_argument("--reports", default="reports", help="where to write the run's report")
     p.add_argument("--cache", default=None, help="results cache (default: ~/.cache/fairgate)")
     p.set_defaults(func=_run)
@@ -188,6 +193,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("run_a", help="the earlier run directory")
     p.add_argument("run_b", help="the later run directory")
     p.set_defaults(func=_diff)
+    p = sub.add_parser(
+        "merge", help="one run from the run directories of jobs that each judged some variants"
+    )
+    p.add_argument("runs", nargs="+", help="run directories, e.g. one per CI job")
+    p.add_argument("--reports", default="reports", help="where to write the merged run")
+    p.set_defaults(func=_merge)
     p = sub.add_parser(
         "calibrate", help="suggest tolerances from the baseline's sampling spread (spec unchanged)"
     )

@@ -1,8 +1,15 @@
 """pytest shell around the engine: specs -> variants -> checks -> one item per subgroup.
 
-`fairness_tests/test_specs.py` is a sentinel: this plugin collects it as the list of spec
-files (default `specs/*.toml`, or `--specs` / FAIRGATE_SPECS). A variant's models are
-evaluated in its collector's setup, so under `pytest -n 2 --dist loadscope` (with the
+Installed with fairgate, it is registered through the `pytest11` entry point, so it works in
+any project. It collects specs in two ways:
+
+- `pytest --fairgate-specs=specs/` (or FAIRGATE_SPECS): the spec files themselves, so a
+  project needs nothing of this repository's layout; with no other paths on the command line
+  those spec files are what pytest collects.
+- `fairness_tests/test_specs.py`, a sentinel file collected as the list of spec files
+  (default `specs/*.toml`, or the option / FAIRGATE_SPECS).
+
+A variant's models are evaluated in its collector's setup, so under `pytest -n 2 --dist loadscope` (with the
 scheduler below) each variant runs on one worker and each model is loaded once.
 
 The scheduler overrides xdist's private `LoadScopeScheduling._split_scope`. xdist's public
@@ -30,15 +37,21 @@ SENTINEL = "test_specs.py"
 SPECS_ENV = "FAIRGATE_SPECS"
 CONTEXT_KEY = pytest.StashKey[RunContext]()
 RESULTS_KEY = pytest.StashKey[dict]()
+GATES_KEY = pytest.StashKey[dict]()  # resolved spec path -> its GateRun or UnreadableSpec
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("fairgate")
     group.addoption(
+        "--fairgate-specs",
         "--specs",
+        dest="fairgate_specs",
         action="append",
         default=None,
-        help=f"spec files or globs to gate (default: specs/*.toml; env {SPECS_ENV})",
+        help="spec files, directories (their *.toml) or globs to gate; repeatable "
+        f"(env {SPECS_ENV}, paths separated by '{os.pathsep}'); with no other paths given, "
+        "pytest collects these spec files (default: the sentinel fairness_tests/test_specs.py "
+        "gates specs/*.toml)",
     )
     group.addoption(
         "--fairgate-reports", default=None, help="where runs write reports (default: reports/)"
@@ -46,6 +59,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--fairgate-cache", default=None, help="results cache (default: ~/.cache/fairgate)"
     )
+
+
+def pytest_load_initial_conftests(early_config: pytest.Config, parser, args: list[str]) -> None:
+    """`pytest --fairgate-specs=specs/` with no paths: the spec files are the paths, not the
+    project's testpaths. Runs only where the plugin came from the entry point or `-p`: a
+    conftest that registers it is read after this hook."""
+    namespace = early_config.known_args_namespace
+    patterns = _explicit_patterns(namespace.fairgate_specs)
+    if patterns and not namespace.file_or_dir:
+        args.extend(str(path) for path in _expand(patterns))
 
 
 def _is_worker(config: pytest.Config) -> bool:
@@ -61,7 +84,11 @@ def pytest_configure(config: pytest.Config) -> None:
         reports = Path(config.getoption("fairgate_reports") or config.rootpath / "reports")
         run_id = None
     cache = config.getoption("fairgate_cache")
-    config.stash[CONTEXT_KEY] = RunContext(_spec_paths(config), reports, cache, run_id)
+    patterns = _explicit_patterns(config.getoption("fairgate_specs"))
+    spec_paths = _expand(patterns or [str(config.rootpath / "specs" / "*.toml")])
+    if patterns and not spec_paths:
+        raise pytest.UsageError(f"--fairgate-specs {' '.join(patterns)}: no spec files there")
+    config.stash[CONTEXT_KEY] = RunContext(spec_paths, reports, cache, run_id)
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(_XdistHooks(), "fairgate-xdist")
 
@@ -88,7 +115,7 @@ class _XdistHooks:
 
             def _split_scope(self, nodeid: str) -> str:
                 parts = nodeid.split("::")
-                if parts[0].endswith(SENTINEL) and len(parts) > 3:
+                if parts[0].endswith((SENTINEL, ".toml")) and len(parts) > 3:
                     return "::".join(parts[:3])
                 return super()._split_scope(nodeid)
 
@@ -98,6 +125,15 @@ class _XdistHooks:
 def pytest_pycollect_makemodule(module_path: Path, parent):
     if module_path.name == SENTINEL and module_path.parent.name == "fairness_tests":
         return SpecFiles.from_parent(parent, path=module_path)
+    return None
+
+
+def pytest_collect_file(file_path: Path, parent):
+    """A spec file named by --fairgate-specs / FAIRGATE_SPECS; other .toml files (a project's
+    pyproject.toml) are not specs."""
+    if file_path.suffix == ".toml" and _explicit_patterns(parent.config.getoption("fairgate_specs")):
+        if file_path.resolve() in _gates(parent.config):
+            return SpecFiles.from_parent(parent, path=file_path)
     return None
 
 
@@ -119,25 +155,47 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
         )
 
 
-def _spec_paths(config: pytest.Config) -> list[Path]:
-    patterns = config.getoption("specs")
-    if not patterns and os.environ.get(SPECS_ENV):
-        patterns = os.environ[SPECS_ENV].split(os.pathsep)
-    if not patterns:
-        patterns = [str(config.rootpath / "specs" / "*.toml")]
+def _explicit_patterns(option: list[str] | None) -> list[str]:
+    """The specs the user named, on the command line or in the environment; [] if none."""
+    if option:
+        return option
+    return [p for p in os.environ.get(SPECS_ENV, "").split(os.pathsep) if p]
+
+
+def _expand(patterns: list[str]) -> list[Path]:
     paths: list[Path] = []
     for pattern in patterns:
-        matches = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
+        if glob.has_magic(pattern):
+            matches = sorted(glob.glob(pattern))
+        elif Path(pattern).is_dir():
+            matches = sorted(glob.glob(os.path.join(pattern, "*.toml")))
+        else:
+            matches = [pattern]  # a missing file stays, to fail as an unreadable spec
         paths += [Path(m) for m in matches if Path(m) not in paths]
     return paths
 
 
+def _gates(config: pytest.Config) -> dict[Path, GateRun | UnreadableSpec]:
+    """Every spec of the run, read once, whichever collector asks first."""
+    if GATES_KEY not in config.stash:
+        config.stash[GATES_KEY] = {
+            (gate.loaded.path if isinstance(gate, GateRun) else gate.path).resolve(): gate
+            for gate in config.stash[CONTEXT_KEY].gates()
+        }
+    return config.stash[GATES_KEY]
+
+
 class SpecFiles(pytest.File):
+    """The sentinel (every spec of the run) or one spec file. A spec reached both ways (e.g.
+    `pytest .` with --fairgate-specs) is gated once, by the first collector."""
+
     def collect(self):
-        for gate in self.config.stash[CONTEXT_KEY].gates():
+        gates = _gates(self.config)
+        for path in [self.path.resolve()] if self.path.suffix == ".toml" else list(gates):
+            gate = gates.pop(path, None)
             if isinstance(gate, UnreadableSpec):
                 yield InvalidSpec.from_parent(self, name=gate.path.name, error=gate.error)
-            else:
+            elif gate is not None:
                 yield SpecCollector.from_parent(self, name=gate.spec.name, gate=gate)
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from engine import progress
 from engine.report import run_dir, writer
-from engine.report.results import variant_part
+from engine.report.results import baseline_part, variant_part
 from engine.run import GateRun, VariantOutcome
 from engine.scoring.text_scores import TextScorers
 from engine.spec.loader import SpecError, load_spec
@@ -27,11 +27,6 @@ class UnreadableSpec:
 
     path: Path
     error: Exception
-
-
-def part_name(spec: str, variant: str) -> str:
-    """A variant's part in the run directory: workers write each under its own name."""
-    return f"{spec}--{variant}"
 
 
 class RunContext:
@@ -77,8 +72,13 @@ class RunContext:
         if selected is not None:
             verdicts = [v for v in outcome.verdicts if (v.metric, v.subgroup) in selected]
             outcome = replace(outcome, verdicts=verdicts)
-        run_dir.write_part(self.directory, part_name(gate.spec.name, variant), variant_part(gate, outcome))
+        run_dir.write_part(self.directory, run_dir.part_name(gate.spec.name, variant), variant_part(gate, outcome))
         return outcome
+
+    def judge_baseline(self, gate: GateRun) -> None:
+        """Only the baseline, evaluated into the store (for variant jobs sharing it) and written
+        as a part without verdicts. Raises RunError when it cannot be evaluated."""
+        run_dir.write_part(self.directory, run_dir.part_name(gate.spec.name, None), baseline_part(gate, gate.baseline))
 
     def finish(self) -> dict | None:
         """results.json, summary.md and report.html from the parts; None when no variant was

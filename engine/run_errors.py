@@ -25,6 +25,11 @@ class RunError(RuntimeError):
         super().__init__(f"{where}{subject}: {problem}; {what_to_do}")
 
 
+class BrokenCompression(RunError):
+    """The variant loaded and was measured, and its compression is broken (see
+    `engine.models.sanity`): a finding about the build, not a failure of the gate."""
+
+
 # What transformers, safetensors and the hub client raise for a checkpoint they cannot read:
 # a missing or partial directory (OSError), an unknown architecture (ValueError, KeyError in
 # older transformers), corrupt weights (SafetensorError, an Exception subclass), a saved
@@ -87,7 +92,7 @@ def refuse_broken(plan: ModelPlan, compression: dict | None) -> None:
     scores would describe noise."""
     reason = broken_compression(compression)
     if reason is not None and not plan.allow_broken:
-        raise RunError(
+        raise BrokenCompression(
             plan.spec_file,
             subject(plan),
             reason,

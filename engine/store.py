@@ -2,7 +2,9 @@
 
 A value is written to a temporary file in the same directory and renamed into place, so a
 run killed at any moment leaves either the whole value or nothing, and a later run resumes
-from everything already stored. Floats survive the JSON round trip exactly.
+from everything already stored. Processes that share a store (jobs of a CI matrix on shared
+storage, pytest-xdist workers) may write the same key at once: each writes its own temporary
+file, and readers see one whole value, never a mix. Floats survive the JSON round trip exactly.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import os
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, BinaryIO, Callable, Iterator
 
 DEFAULT_ROOT_ENV = "FAIRGATE_CACHE"
 
@@ -25,18 +27,41 @@ def default_cache_root() -> Path:
     return Path(base) / "fairgate"
 
 
-def atomic_write_text(path: Path, text: str) -> None:
+def current_umask() -> int:
+    """The process's umask, read without changing it where Linux shows it (setting it to read
+    it would briefly apply another mask to files other threads create)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
+    """`write` fills a temporary file beside `path`, which then replaces `path` in one rename.
+    The file gets the mode a plain open() would give it: mkstemp's 0600 would make a store or
+    report shared between users, or restored from a CI cache by another user, unreadable."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            os.fchmod(f.fileno(), 0o666 & ~current_umask())
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write(path, lambda f: f.write(text.encode("utf-8")))
 
 
 class ResultStore:

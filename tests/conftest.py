@@ -43,6 +43,22 @@ def _isolated_cache(tmp_path_factory):
         os.environ["FAIRGATE_CACHE"] = old
 
 
+@pytest.fixture(scope="session")
+def compiled_modules_imported() -> None:
+    """Imported before pytester snapshots sys.modules (higher-scoped fixtures come first):
+    pytester drops the modules imported after it, bitsandbytes and quanto cannot register
+    their torch operators a second time, and numpy's extension modules (which scipy,
+    statsmodels and pyarrow load) cannot be loaded twice in one process."""
+    import bitsandbytes  # noqa: F401
+    import hqq.core.quantize  # noqa: F401
+    import optimum.quanto  # noqa: F401
+
+    import engine.gate  # noqa: F401
+    import engine.report.writer  # noqa: F401
+    import engine.run  # noqa: F401
+    import engine.stats  # noqa: F401
+
+
 def build_tiny_checkpoint(target: Path, seed: int = 0) -> Path:
     """A 2-layer Llama with a byte-level BPE tokenizer trained on a few sentences."""
     import torch

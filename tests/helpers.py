@@ -115,3 +115,22 @@ def fresh_process_output(code: str) -> str:
     other tests imported modules already, cannot show."""
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return done.stdout.strip()
+
+
+def poison_hqq(monkeypatch) -> None:
+    """HQQ made to write NaN into every MLP's down projection: a compression that loads and
+    is broken, as the sanity perplexity sees it."""
+    import math
+
+    import torch
+
+    from engine.compression.hqq import HQQConfig
+
+    def poisoned(self, model, device, dtype, tokenizer):
+        with torch.no_grad():
+            for layer in model.model.layers:
+                layer.mlp.down_proj.weight.fill_(math.nan)
+        return model
+
+    monkeypatch.setattr(HQQConfig, "after_load", poisoned)
+    monkeypatch.setattr(HQQConfig, "compressed_types", staticmethod(lambda: (torch.nn.Linear,)))

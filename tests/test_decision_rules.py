@@ -4,12 +4,15 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 import engine.run
 from tests.constructed import CASES, constructed_evaluation, spec_text, write_pairs
 
+# The repository's conftest registers the plugin only where its entry point did not.
+ROOT_CONFTEST = Path(__file__).resolve().parents[1] / "conftest.py"
 EXPECTED_PASSES = {
     "point": {"religion"},
     "significant": {"age", "religion"},
@@ -18,9 +21,9 @@ EXPECTED_PASSES = {
 
 
 @pytest.fixture
-def project(pytester, tmp_path, monkeypatch):
+def project(compiled_modules_imported, pytester, tmp_path, monkeypatch):
     monkeypatch.setattr(engine.run, "evaluate_model", constructed_evaluation)
-    pytester.makeconftest('pytest_plugins = ["engine.pytest_plugin"]')
+    pytester.makeconftest(ROOT_CONFTEST.read_text())
     (pytester.path / "fairness_tests").mkdir()
     (pytester.path / "fairness_tests" / "test_specs.py").write_text('"""sentinel"""\n')
     specs = pytester.path / "specs"

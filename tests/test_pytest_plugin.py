@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
-import json
 import re
 import textwrap
 import xml.etree.ElementTree as ET
+from importlib.metadata import entry_points
+from pathlib import Path
 
 import pytest
 
 from engine.report.examples import safe_text
+from engine.report.run_dir import load_results
 
 SUBGROUPS = 10  # 9 bias types + overall
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
-def gate(pytester, tmp_path, _isolated_cache):
-    """A project layout with the plugin, the sentinel file and a spec writer."""
-    pytester.makeconftest('pytest_plugins = ["engine.pytest_plugin"]')
+def gate(compiled_modules_imported, pytester, tmp_path, _isolated_cache):
+    """A project layout with this repository's conftest, the sentinel file and a spec writer."""
+    pytester.makeconftest((ROOT / "conftest.py").read_text())
     (pytester.path / "fairness_tests").mkdir()
     (pytester.path / "fairness_tests" / "test_specs.py").write_text('"""sentinel"""\n')
     (pytester.path / "specs").mkdir()
@@ -77,8 +80,7 @@ def test_identical_variant_passes_every_item_with_zero_change(
         assert props["n"] in {"4", str(4 * 9)}
         if "identity" in case.get("name", "") + case.get("classname", ""):
             assert float(props["change"]) == 0.0 and float(props["worsening"]) == 0.0
-    results = json.loads((pytester.path / "reports" / "latest" / "results.json").read_text())
-    spec = results["specs"]["tiny"]
+    spec = load_results(pytester.path / "reports" / "latest")["specs"]["tiny"]
     assert set(spec["models"]) == {"baseline", "identity", "hqq-4bit", "nf4-checkpoint"}
     for variant in ("hqq-4bit", "nf4-checkpoint"):
         assert spec["models"][variant]["model"]["compression"]["compressed_linear_layers"] == 14
@@ -144,6 +146,63 @@ def test_variants_are_scheduled_whole_under_loadscope(gate, tiny_checkpoint):
     assert set(workers) == {"identity", "hqq-4bit"}
     assert checks == {"crows_pairs.stereotype_score", "stereoset.ss"}
     assert all(len(w) == 1 for w in workers.values())
+
+
+@pytest.fixture
+def foreign_project(compiled_modules_imported, pytester, tmp_path, _isolated_cache):
+    """Another team's project: its own tests and pytest settings, spec files, and none of this
+    repository's conftest or sentinel. Where fairgate is not installed, `-p` loads the plugin as
+    its pytest11 entry point would (tests/test_installed_project.py installs it for real)."""
+    pytester.makepyprojecttoml('[tool.pytest.ini_options]\ntestpaths = ["tests"]\n')
+    (pytester.path / "tests").mkdir()
+    (pytester.path / "tests" / "test_own.py").write_text("def test_own():\n    pass\n")
+    (pytester.path / "specs").mkdir()
+    cache = tmp_path / "cache"
+
+    # Where fairgate is installed, its entry point registers the plugin already, and pytest
+    # refuses the module a second time under another name.
+    installed = any(ep.value == "engine.pytest_plugin" for ep in entry_points(group="pytest11"))
+    load = [] if installed else ["-p", "engine.pytest_plugin"]
+
+    def run(*args):
+        return pytester.runpytest(*load, f"--fairgate-cache={cache}", "-p", "no:cacheprovider", *args)
+
+    return run
+
+
+def test_fairgate_specs_collects_the_spec_files_themselves(foreign_project, pytester, tiny_checkpoint):
+    (pytester.path / "specs" / "tiny.toml").write_text(textwrap.dedent(tiny_spec(tiny_checkpoint)))
+    result = foreign_project("--fairgate-specs=specs/", "-v")
+    result.assert_outcomes(passed=2 * SUBGROUPS)  # the spec's items only, not tests/
+    result.stdout.fnmatch_lines(["*specs/tiny.toml::tiny::identity::crows_pairs.stereotype_score::gender PASSED*"])
+    results = load_results(pytester.path / "reports" / "latest", with_records=False)
+    assert set(results["specs"]["tiny"]["models"]) == {"baseline", "identity", "hqq-4bit"}
+    # Without the option the plugin leaves the project's own tests alone.
+    foreign_project().assert_outcomes(passed=1)
+    # The old name of the option still works; named paths win over the injected spec files.
+    both = foreign_project("--specs=specs/tiny.toml", "tests/", "specs/", "-k", "identity or own")
+    both.assert_outcomes(passed=1 + SUBGROUPS, deselected=SUBGROUPS)
+
+
+def test_fairgate_specs_from_the_environment_and_an_empty_directory(
+    foreign_project, pytester, tiny_checkpoint, monkeypatch
+):
+    (pytester.path / "specs" / "tiny.toml").write_text(textwrap.dedent(tiny_spec(tiny_checkpoint)))
+    monkeypatch.setenv("FAIRGATE_SPECS", "specs/tiny.toml")
+    foreign_project("-k", "identity").assert_outcomes(passed=SUBGROUPS, deselected=SUBGROUPS)
+    (pytester.path / "empty").mkdir()
+    result = foreign_project("--fairgate-specs=empty/")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--fairgate-specs empty/: no spec files there"])
+
+
+def test_a_spec_reached_by_the_sentinel_and_as_a_file_is_gated_once(gate, tiny_checkpoint, pytester):
+    gate("tiny", tiny_spec(tiny_checkpoint))
+    result = pytester.runpytest(
+        "fairness_tests/", "specs/", "--fairgate-specs=specs/tiny.toml", "-p", "no:cacheprovider",
+        f"--fairgate-cache={pytester.path / 'cache'}", "-k", "identity",
+    )
+    result.assert_outcomes(passed=SUBGROUPS, deselected=SUBGROUPS)
 
 
 @pytest.mark.real_model

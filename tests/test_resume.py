@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -12,6 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+from engine.report.run_dir import load_results
 
 SPEC = """
 name = "resume"
@@ -43,8 +44,7 @@ def stored_batches(cache: Path) -> set[str]:
 
 
 def baseline_entry(reports: Path) -> dict:
-    results = json.loads((reports / "latest" / "results.json").read_text())
-    return results["specs"]["resume"]["models"]
+    return load_results(reports / "latest")["specs"]["resume"]["models"]
 
 
 @pytest.mark.real_model

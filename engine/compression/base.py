@@ -52,6 +52,9 @@ class CompressionStep(BaseModel):
     # transformers quantizes while it reads the checkpoint (from_pretrained arguments), so the
     # step can only come first and the uncompressed model is never in memory.
     while_loading: ClassVar[bool] = False
+    # True for a step that writes a new GGUF from the model's own before anything is loaded
+    # (it then has `build_gguf`, engine.models.source.GgufBuild): the model must be a GGUF.
+    builds_gguf: ClassVar[bool] = False
     # False for a step that only changes weight values (pruning): other steps may follow it.
     quantizes: ClassVar[bool] = True
     # The engines that can run a model compressed this way.

@@ -1,24 +1,21 @@
 """Models that installed packages ship, converted once to plain safetensors checkpoints.
 
-The shipped files are GGUF. transformers loads GGUF by dequantizing to float, but refuses to
-quantize a GGUF model again with bitsandbytes, so every builtin model is re-saved once as an
-ordinary checkpoint (built from the plain config, float32 weights) in the
-cache, keyed by the GGUF file's hash.
+The shipped files are GGUF; gguf_files converts each once to a float32 checkpoint in the
+cache, keyed by the file's hash, as it does for any GGUF a spec names.
 """
 
 from __future__ import annotations
 
 import importlib
-import json
-import shutil
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
 from typing import Callable
 
 from engine.datasets.assets import AssetMissing, package_file
+from engine.models import gguf_files
 from engine.models.hashing import file_sha256
-from engine.store import atomic_write_text, default_cache_root
+from engine.store import default_cache_root
 
 
 @dataclass(frozen=True)
@@ -80,11 +77,6 @@ def gguf_path(name: str, cache_root: Path | None = None) -> Path:
         raise AssetMissing(f"cannot assemble {m.gguf} from {m.distribution!r} ({e}); {hint}") from e
 
 
-def _checkpoint_dir(name: str, gguf: Path, cache_root: Path | None) -> tuple[Path, str]:
-    digest = file_sha256(gguf, cache_root)
-    return (cache_root or default_cache_root()) / "models" / f"{name}-{digest[:16]}", digest
-
-
 def converted_checkpoint(name: str, cache_root: Path | None = None) -> Path | None:
     """The checkpoint directory of a builtin model if a run has converted it already, else
     None: for `fairgate validate`, which must stay quick and convert or assemble nothing."""
@@ -93,10 +85,10 @@ def converted_checkpoint(name: str, cache_root: Path | None = None) -> Path | No
     if m.assembled and not (root / "models" / "gguf" / m.gguf).exists():
         return None
     try:
-        target, _ = _checkpoint_dir(name, gguf_path(name, cache_root), cache_root)
+        target, _ = gguf_files.converted_dir(name, gguf_path(name, cache_root), cache_root)
     except AssetMissing:
         return None
-    return target if (target / "fairgate-converted.json").exists() else None
+    return target if gguf_files.is_converted(target) else None
 
 
 def checkpoint(
@@ -106,39 +98,6 @@ def checkpoint(
 ) -> Path:
     """The plain checkpoint directory of a builtin model, converting it on first use;
     `progress` follows the conversion as one stage."""
-    gguf = gguf_path(name, cache_root)
-    target, digest = _checkpoint_dir(name, gguf, cache_root)
-    if not (target / "fairgate-converted.json").exists():
-        _convert(gguf, target, name, progress or _unreported)
-        atomic_write_text(
-            target / "fairgate-converted.json",
-            json.dumps({"builtin": name, "gguf": str(gguf), "gguf_sha256": digest}),
-        )
-    return target
-
-
-def _unreported(stage: str, done: int, total: int) -> None:
-    pass
-
-
-def _convert(gguf: Path, target: Path, name: str, progress: Callable[[str, int, int], None]) -> None:
-    import torch
-    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
-
-    stage, steps = f"convert builtin:{name}", 3
-    progress(stage, 0, steps)
-    folder, filename = str(gguf.parent), gguf.name
-    tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=filename)
-    loaded = AutoModelForCausalLM.from_pretrained(folder, gguf_file=filename, dtype=torch.float32)
-    progress(stage, 1, steps)  # the GGUF read and dequantized: most of the time
-    config = AutoConfig.from_pretrained(folder, gguf_file=filename)
-    plain = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
-    plain.load_state_dict(loaded.state_dict())
-    progress(stage, 2, steps)
-    tmp = target.with_name(target.name + ".partial")
-    plain.save_pretrained(tmp, safe_serialization=True)
-    tokenizer.save_pretrained(tmp)
-    if target.exists():
-        shutil.rmtree(target)
-    tmp.rename(target)
-    progress(stage, steps, steps)
+    return gguf_files.checkpoint(
+        gguf_path(name, cache_root), name, cache_root, progress, {"builtin": name}, f"builtin:{name}"
+    )

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from engine.compression import compression_steps
 from engine.models.identity import model_identity, scored_alone
 from engine.models.loading import load_model, load_tokenizer, resolve_device, sliding_window
 from engine.models.plan import ModelPlan
@@ -47,9 +48,12 @@ def load(
     progress: Callable[[str, int, int], None] | None = None,
     cache_root: Path | None = None,
 ) -> LoadedModel:
-    """`progress` follows a builtin model's conversion, the first time it is used;
-    `cache_root` is the run's cache (converted builtin models, file hashes)."""
-    source = resolve(plan.ref, progress, cache_root)
+    """`progress` follows a GGUF's conversion (and build), the first time it is used;
+    `cache_root` is the run's cache (converted models, GGUF builds, file hashes)."""
+    steps = compression_steps(plan.quantization)
+    # The spec checks allow a GGUF build only as the first step.
+    build = steps[0] if steps and steps[0].builds_gguf else None
+    source = resolve(plan.ref, progress, cache_root, build)
     device = resolve_device(plan.device)
     return LoadedModel(
         plan=plan,

@@ -109,18 +109,24 @@ def weight_bytes(model) -> int:
 
     total = 0
     seen: set[int] = set()
+    # Unpacking makes new tensors: holding them until the count ends keeps a freed one's
+    # address from being reused by the next and mistaken for a tied weight.
+    held = []
     for module in model.modules():
         tensors = list(module.parameters(recurse=False)) + list(module.buffers(recurse=False))
         meta = getattr(module, "meta", None)
         if isinstance(meta, dict):
             tensors += [v for v in meta.values() if isinstance(v, torch.Tensor)]
-        if hasattr(module, "_packed_params"):
+        # A dynamic int8 layer and the LinearPackedParams module inside it both answer
+        # `_weight_bias`; the inner one, whose `_packed_params` is the packed data, is counted.
+        if hasattr(module, "_packed_params") and not isinstance(module._packed_params, torch.nn.Module):
             weight, bias = module._weight_bias()
             tensors += [weight] + ([bias] if bias is not None else [])
         for t in (inner for tensor in tensors for inner in _stored_tensors(tensor)):
             if t.data_ptr() in seen:  # tied weights count once
                 continue
             seen.add(t.data_ptr())
+            held.append(t)
             total += t.numel() * t.element_size()
     return total
 

@@ -1,7 +1,9 @@
-"""Where a model comes from: `builtin:NAME`, a local checkpoint directory, or a hub id.
+"""Where a model comes from: `builtin:NAME`, a local checkpoint directory, a local GGUF file,
+or a hub id.
 
 Every source resolves to a local directory of safetensors files and an identity: the hash of
-those files, so a cache entry can never be reused for different weights.
+those files, so a cache entry can never be reused for different weights. A GGUF file (and a
+builtin model, shipped as one) is converted once to such a directory.
 """
 
 from __future__ import annotations
@@ -9,19 +11,28 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Protocol
 
-from engine.models import builtin, checkpoints
+from engine.models import builtin, checkpoints, gguf_files
 from engine.models.hashing import directory_sha256
 
 BUILTIN_PREFIX = "builtin:"
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 COMMIT_SHA = re.compile(r"^[0-9a-f]{40}$")
 HUB_PATTERNS = ["*.json", "*.safetensors", "*.model", "*.txt", "*.tiktoken"]
+GGUF_SUFFIX = ".gguf"
 
 
 class ModelSourceError(ValueError):
     pass
+
+
+class GgufBuild(Protocol):
+    """A step that writes a new GGUF from the model's own GGUF before anything is loaded."""
+
+    def build_gguf(
+        self, source: Path, cache_root: Path | None, progress: Callable[[str, int, int], None] | None
+    ) -> Path: ...
 
 
 @dataclass(frozen=True)
@@ -34,6 +45,8 @@ class ModelRef:
     def kind(self) -> str:
         if self.model.startswith(BUILTIN_PREFIX):
             return "builtin"
+        if self.model.lower().endswith(GGUF_SUFFIX):
+            return "gguf"
         if self.model.startswith((".", "/", "~")) or (self.base_dir / self.model).exists():
             return "local"
         if HUB_ID.match(self.model):
@@ -50,15 +63,21 @@ class ResolvedModel:
     ref: ModelRef
     path: Path
     sha256: str
+    # The GGUF the weights were dequantized from (gguf_files.quantization), for a model named
+    # by its GGUF file or built as one; None for a checkpoint and a builtin model as shipped.
+    gguf: dict | None = None
 
     def describe(self) -> dict:
-        return {
+        described = {
             "model": self.ref.model,
             "kind": self.ref.kind,
             "revision": self.ref.revision,
             "path": str(self.path),
             "sha256": self.sha256,
         }
+        if self.gguf is not None:
+            described["gguf"] = self.gguf
+        return described
 
 
 def check_ref(ref: ModelRef) -> None:
@@ -69,6 +88,11 @@ def check_ref(ref: ModelRef) -> None:
             raise ModelSourceError(
                 f"unknown builtin model {name!r}; known: {', '.join(sorted(builtin.BUILTINS))}"
             )
+    elif ref.kind == "gguf":
+        try:
+            gguf_files.check_loadable(ref.local_path)
+        except gguf_files.NotLoadableGguf as e:
+            raise ModelSourceError(str(e)) from e
     elif ref.kind == "local":
         path = ref.local_path
         if not path.is_dir():
@@ -79,14 +103,33 @@ def check_ref(ref: ModelRef) -> None:
             )
 
 
+def gguf_file(ref: ModelRef, cache_root: Path | None = None) -> Path:
+    """The GGUF file a model comes from: a builtin model's shipped file or a `.gguf` path;
+    raises ModelSourceError for a model that is not a GGUF."""
+    if ref.kind == "builtin":
+        return builtin.gguf_path(ref.model[len(BUILTIN_PREFIX) :], cache_root)
+    if ref.kind == "gguf":
+        return ref.local_path
+    raise ModelSourceError(f"{ref.model} is a checkpoint, not a GGUF file")
+
+
 def resolve(
     ref: ModelRef,
     progress: Callable[[str, int, int], None] | None = None,
     cache_root: Path | None = None,
+    build: GgufBuild | None = None,
 ) -> ResolvedModel:
-    """`progress` follows a builtin model's conversion, the first time it is used;
-    `cache_root` keeps converted builtin models and file hashes (default: the fairgate cache)."""
-    check_ref(ref)
+    """`progress` follows a GGUF's conversion (a builtin model's too), the first time it is
+    used; `cache_root` keeps converted models and file hashes (default: the fairgate cache);
+    `build` writes a new GGUF from the model's own, which is then loaded instead."""
+    if ref.kind != "gguf":  # a GGUF is read and checked when it is converted, not every run
+        check_ref(ref)
+    if build is not None or ref.kind == "gguf":
+        gguf = gguf_file(ref, cache_root)
+        if build is not None:
+            gguf = build.build_gguf(gguf, cache_root, progress)
+        path, quantization = _converted_gguf(gguf, cache_root, progress)
+        return ResolvedModel(ref, path, directory_sha256(path, cache_root), quantization)
     if ref.kind == "builtin":
         path = builtin.checkpoint(ref.model[len(BUILTIN_PREFIX) :], cache_root, progress)
     elif ref.kind == "hub":
@@ -103,3 +146,12 @@ def resolve(
         path = ref.local_path
     checkpoints.check_backend(path)  # a pre-quantized checkpoint whose backend is missing
     return ResolvedModel(ref, path, directory_sha256(path, cache_root))
+
+
+def _converted_gguf(
+    gguf: Path, cache_root: Path | None, progress: Callable[[str, int, int], None] | None
+) -> tuple[Path, dict]:
+    try:
+        return gguf_files.loadable_checkpoint(gguf, cache_root, progress)
+    except gguf_files.NotLoadableGguf as e:
+        raise ModelSourceError(str(e)) from e

@@ -1,4 +1,5 @@
-"""`fairgate report RUN_DIR` and `fairgate diff RUN_A RUN_B`: from results.json alone, no model.
+"""`fairgate report RUN_DIR` and `fairgate diff RUN_A RUN_B`: from a run's results (results.json
+and the records file beside it) alone, no model.
 
 `report` re-renders a finished run's summary.md and report.html, e.g. after their layout
 changed or to regenerate a deleted file; `diff` tells what changed between two runs.
@@ -6,25 +7,12 @@ changed or to regenerate a deleted file; `diff` tells what changed between two r
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 from engine.report import diff as run_diff
 from engine.report import writer
-
-RESULTS = "results.json"
-
-
-class NoResults(Exception):
-    """The directory holds no results.json, so there is nothing to render or compare."""
-
-
-def load_results(run: Path) -> dict:
-    path = Path(run) / RESULTS
-    if not path.is_file():
-        raise NoResults(f"{path}: no such file (is {run} a run directory under reports/?)")
-    return json.loads(path.read_text(encoding="utf-8"))
+from engine.report.run_dir import NoResults, load_results
 
 
 def report(run: Path) -> int:
@@ -43,4 +31,4 @@ def diff(run_a: Path, run_b: Path) -> str:
 
     Raises NoResults when either directory has no results.json.
     """
-    return run_diff.render(load_results(run_a), load_results(run_b))
+    return run_diff.render(load_results(run_a, with_records=False), load_results(run_b, with_records=False))

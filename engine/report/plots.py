@@ -143,11 +143,18 @@ def bits(spec: dict, label: str) -> float | None:
     checkpoint without quantization settings, pruning alone)."""
     if label == "baseline":
         return DTYPE_BITS.get(spec["models"]["baseline"]["model"].get("dtype"))
+    # A GGUF variant's bits are its file's (tensor bytes over parameters), not its type's.
+    gguf = spec["models"].get(label, {}).get("model", {}).get("gguf")
+    if gguf is not None:
+        return gguf["bits_per_weight"]
     return compression.bits_per_weight(_compression(spec, label))
 
 
 def method(spec: dict, label: str) -> str:
-    return compression.method_label(_compression(spec, label))
+    tables = _compression(spec, label)
+    if tables is None and spec["models"].get(label, {}).get("model", {}).get("gguf") is not None:
+        return "gguf"
+    return compression.method_label(tables)
 
 
 def _compression(spec: dict, label: str) -> dict | list | None:

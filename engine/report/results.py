@@ -1,6 +1,8 @@
 """A variant's part of results.json: the spec, per model and check the per-subgroup values and
 every example's scores, and the verdicts. Each variant's part is written alone, so workers
-need not share anything but the run directory; `writer` merges the parts."""
+need not share anything but the run directory; `writer` merges the parts. A baseline-only
+run (the first job of a matrix that spreads the variants over machines) writes a part with
+the baseline alone and no verdicts."""
 
 from __future__ import annotations
 
@@ -76,3 +78,7 @@ def variant_part(run: GateRun, outcome: VariantOutcome) -> dict:
         },
         "verdicts": [v.to_dict() for v in outcome.verdicts],
     }
+
+
+def baseline_part(run: GateRun, baseline: ModelEvaluation) -> dict:
+    return {"spec": spec_entry(run), "models": {"baseline": _model_entry(run, baseline)}, "verdicts": []}

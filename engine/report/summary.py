@@ -21,6 +21,10 @@ from engine.report.examples import safe_text
 
 # A warning about a check's data set holds for every variant; it is counted under this label.
 DATA_SET = "all (data set)"
+BASELINE_ONLY = (
+    "Baseline only: its scores are in the cache for the jobs that judge the variants "
+    "(`fairgate run SPEC --variant NAME` on the same `--cache`); `fairgate merge` joins their runs."
+)
 FAILURE_ROWS = 50
 WORST_EXAMPLE_ITEMS = 5
 WARNING_LINES = 50
@@ -161,6 +165,8 @@ def _passes(spec: dict, passes: list[dict]) -> list[str]:
 def _spec_section(spec: dict) -> list[str]:
     lines = [f"## {safe_text(spec['name'])}", "", f"`{spec['file']}` (sha256 {spec['sha256'][:12]})", ""]
     lines += [_statistics(spec), ""]
+    if list(spec.get("models", {})) == ["baseline"]:
+        return lines + [BASELINE_ONLY, ""]
     ordered = sorted(spec["verdicts"], key=lambda v: (v["variant"], v["metric"], v["subgroup"]))
     lines += _failures(spec, [v for v in ordered if not v["passed"]])
     lines += _warnings(spec)

@@ -1,4 +1,5 @@
-"""Turn a run directory's parts into results.json, summary.md and report.html.
+"""Turn a run directory's parts into results.json (with records.parquet beside it),
+summary.md and report.html.
 
 On GitHub Actions ($GITHUB_STEP_SUMMARY set) summary.md is also appended to the job's step
 summary, so the verdicts show on the run's page without opening an artifact.
@@ -15,17 +16,15 @@ from engine.provenance import library_versions, machine
 from engine.report import html, run_dir, summary
 from engine.store import atomic_write_text
 
-RESULTS_VERSION = 1
 
-
-def finish(run: Path) -> dict | None:
+def finish(run: Path, extra: dict | None = None) -> dict | None:
+    """`extra`: further top-level entries of results.json (a merged run's inputs)."""
     parts = run_dir.read_parts(run)
     if not parts:
         return None
-    results = merge(run.name, parts)
-    text = run_dir.strict_json(results)
-    atomic_write_text(run / "results.json", text)
-    results = json.loads(text)  # the summary shows what the file says: undefined, not nan
+    # The views show what the files will say: undefined, not nan; lists, not tuples.
+    results = json.loads(run_dir.strict_json(merge(run.name, parts) | (extra or {})))
+    run_dir.write_results(run, results)
     markdown = write_views(run, results)
     append_step_summary(markdown)
     run_dir.point_latest(run)
@@ -41,7 +40,7 @@ def merge(run_id: str, parts: list[dict]) -> dict:
         entry["verdicts"] += part["verdicts"]
     verdicts = [v for s in specs.values() for v in s["verdicts"]]
     return {
-        "results_version": RESULTS_VERSION,
+        "results_version": run_dir.RESULTS_VERSION,
         "run_id": run_id,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "provenance": {"libraries": library_versions(), "machine": machine()},

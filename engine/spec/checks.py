@@ -47,6 +47,7 @@ def cross_check(spec: Spec, spec_dir: Path) -> list[Problem]:
         if variant.model is not None:
             problems += _model_problems(("variants", i), variant, spec_dir)
         problems += compression_problems(("variants", i), variant)
+        problems += gguf_build_problems(("variants", i), variant, spec.baseline.model, spec_dir)
     metrics_seen: dict[str, int] = {}
     for i, check in enumerate(spec.checks):
         if check.metric not in metric_names():
@@ -324,3 +325,16 @@ def compression_problems(path: tuple, variant: VariantSpec) -> list[Problem]:
             quantized_by = quantized_by or step.method
     return problems
 
+
+
+def gguf_build_problems(path: tuple, variant: VariantSpec, baseline_model: str, spec_dir: Path) -> list[Problem]:
+    """A step that builds a GGUF needs a GGUF to build from: a builtin model or a `.gguf` file."""
+    model = variant.model or baseline_model
+    if ModelRef(model, None, spec_dir).kind in ("builtin", "gguf"):
+        return []
+    key = ("quantization",) if variant.quantization is not None else ("compression", 0)
+    return [
+        (path + key + ("method",), f"{step.method} re-quantizes a GGUF file, and {model!r} is a "
+         "checkpoint; use a builtin model or a `.gguf` file as the model")
+        for step in variant.steps if step.builds_gguf
+    ]

@@ -41,8 +41,8 @@ class BaselineSpec(Strict):
     used for the variants too."""
 
     model: str = Field(
-        description="builtin:NAME (a model shipped with fairgate), a hub id, or a local "
-        "checkpoint directory (relative to the spec)",
+        description="builtin:NAME (a model shipped with fairgate), a hub id, a local "
+        "checkpoint directory or a local .gguf file (relative to the spec)",
         examples=["builtin:smollm2-135m-instruct"],
     )
     revision: Optional[str] = Field(
@@ -89,8 +89,9 @@ class VariantSpec(Strict):
     )
     model: Optional[str] = Field(
         None,
-        description="an already compressed checkpoint: a hub id or a local directory "
-        "(relative to the spec); default: the baseline's model",
+        description="an already compressed checkpoint: a hub id, a local directory or a "
+        "local .gguf file such as model-Q4_K_M.gguf (relative to the spec); default: the "
+        "baseline's model",
         examples=["./checkpoints/gptq-4bit"],
     )
     revision: Optional[str] = Field(
@@ -107,7 +108,7 @@ class VariantSpec(Strict):
     quantization: Optional[Quantization] = Field(
         None,
         description="compress the model while loading it: a table with `method` (hqq, "
-        "bitsandbytes, dynamic-int8, quanto or prune) and that method's settings; leave out for an "
+        "bitsandbytes, dynamic-int8, quanto, prune or gguf) and that method's settings; leave out for an "
         "already compressed `model`",
         examples=[{"method": "hqq", "nbits": 4, "group_size": 64}],
     )

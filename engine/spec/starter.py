@@ -1,5 +1,5 @@
 """The commented starter spec `fairgate init` writes: one variant per quantization method and
-a small set of checks with the tolerances the README's measured noise supports."""
+a small set of checks with the tolerances the measured noise supports (docs/statistics.md)."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ _CHECKS = """
 # `fairgate list subgroups METRIC` a metric's subgroups.
 
 # CrowS-Pairs, all 1,508 pairs: about two standard deviations of the paired flip noise at a
-# 15% flip rate, sqrt(0.15 / n), rounded up (README, "Default tolerances").
+# 15% flip rate, sqrt(0.15 / n), rounded up (docs/statistics.md, "Default tolerances").
 [[checks]]
 metric = "crows_pairs.stereotype_score"
 tolerance = 0.10

@@ -17,6 +17,7 @@ from engine.run import GateRun
 from engine.run_errors import RunError
 from engine.spec.loader import load_spec
 from engine.store import ResultStore
+from tests.helpers import poison_hqq
 
 PRUNE_2_4 = PruneConfig(method="prune", pattern="2:4")
 HQQ_4 = HQQConfig(method="hqq", nbits=4, group_size=64)
@@ -158,16 +159,7 @@ def test_gate_judges_int8_and_a_chain_end_to_end(tmp_path):
 
 
 def test_broken_variant_fails_with_the_reason_named(tmp_path, tiny_checkpoint, monkeypatch):
-    import torch
-
-    def poisoned(self, model, device, dtype, tokenizer):
-        with torch.no_grad():
-            for layer in model.model.layers:
-                layer.mlp.down_proj.weight.fill_(math.nan)
-        return model
-
-    monkeypatch.setattr(HQQConfig, "after_load", poisoned)
-    monkeypatch.setattr(HQQConfig, "compressed_types", staticmethod(lambda: (torch.nn.Linear,)))
+    poison_hqq(monkeypatch)
     spec = tmp_path / "broken.toml"
     spec.write_text(
         textwrap.dedent(

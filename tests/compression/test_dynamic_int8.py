@@ -27,6 +27,21 @@ def test_block_linears_become_int8_and_lm_head_stays_float(tiny_checkpoint):
     assert report["forward"].startswith("torch dynamic int8 kernels")
 
 
+
+def test_weight_bytes_count_every_int8_layer_once_whatever_was_allocated_before(tiny_checkpoint):
+    """Each packed layer's weight is unpacked into a new tensor to be counted: a freed one's
+    address, reused by the next, must not pass for a tied weight (it did, and the count then
+    depended on what the process had allocated before)."""
+    from torch.ao.nn.quantized.dynamic import Linear as DynamicLinear
+
+    resolved = resolve(ModelRef(str(tiny_checkpoint)))
+    model, report = load_model(resolved, "float32", "cpu", INT8)
+    packed = [m for m in model.modules() if isinstance(m, DynamicLinear)]
+    float_bytes = {t.data_ptr(): t.numel() * t.element_size() for t in [*model.parameters(), *model.buffers()]}
+    int8_bytes = sum(m.weight().numel() + (m.bias().numel() * 4 if m.bias() is not None else 0) for m in packed)
+    assert report["weight_bytes"] == sum(float_bytes.values()) + int8_bytes
+
+
 @pytest.mark.parametrize(
     "scale,qscheme", [("channel", torch.per_channel_affine), ("tensor", torch.per_tensor_affine)]
 )

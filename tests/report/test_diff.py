@@ -17,7 +17,7 @@ def verdict(subgroup, passed=True, worsening=0.02, interval=(-0.03, 0.07)):
 
 
 def results(run_id, verdicts, sha="0" * 64):
-    return {"run_id": run_id, "specs": {"demo": {"sha256": sha, "verdicts": verdicts}}}
+    return {"results_version": 1, "run_id": run_id, "specs": {"demo": {"sha256": sha, "verdicts": verdicts}}}
 
 
 def write_run(tmp_path, data):

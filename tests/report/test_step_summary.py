@@ -26,7 +26,9 @@ def test_without_the_variable_only_the_run_is_written(tmp_path, monkeypatch):
     run_dir.write_part(reports / "run", "demo--hqq", PART)
     writer.finish(reports / "run")
     written = sorted(p.name for p in tmp_path.rglob("*") if p.is_file())
-    assert written == ["demo--hqq.json", "report.html", "results.json", "summary.md"]
+    assert written == [
+        "demo--hqq.json", "demo--hqq.parquet", "records.parquet", "report.html", "results.json", "summary.md"
+    ]
 
 
 def test_report_rerenders_summary_from_results_json(tmp_path, monkeypatch, capsys):

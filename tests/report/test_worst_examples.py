@@ -1,8 +1,7 @@
-"""Generated text in the report: verbatim in results.json, escaped in summary.md, worst first."""
+"""Generated text in the report: verbatim in the run's records, escaped in summary.md, worst first."""
 
 from __future__ import annotations
 
-import json
 
 from engine.gate import Verdict, decide
 from engine.report import examples, run_dir, writer
@@ -63,12 +62,12 @@ def part() -> dict:
     }
 
 
-def test_continuations_are_verbatim_in_results_json_and_escaped_in_summary(tmp_path):
+def test_continuations_are_verbatim_in_the_records_and_escaped_in_summary(tmp_path):
     run = tmp_path / "run"
     run_dir.write_part(run, VARIANT, part())
     writer.finish(run)
 
-    results = json.loads((run / "results.json").read_text())
+    results = run_dir.load_results(run)
     stored = results["specs"]["demo"]["models"][VARIANT]["checks"][METRIC]["examples"][0]
     assert stored["continuations"][0]["continuation"] == HOSTILE
 

@@ -1,0 +1,158 @@
+"""One spec spread over processes as a CI matrix spreads it: a baseline-only job, then one job
+per variant in parallel on the same cache, then `fairgate merge`; verdicts and values equal
+those of one `fairgate run` of the whole spec on a cache of its own."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from engine.report import html, summary
+from engine.report.merge import VOLATILE_DESCRIPTION, VOLATILE_MODEL, VOLATILE_RUN, VOLATILE_SPEC, comparable
+from engine.report.run_dir import load_results
+
+ROOT = Path(__file__).resolve().parents[1]
+TIMEOUT = 900
+
+TINY_SPEC = """
+name = "spread"
+[baseline]
+model = "{model}"
+batch_size = 4
+[[variants]]
+name = "same"
+[[variants]]
+name = "int8"
+quantization = {{ method = "dynamic-int8" }}
+[[checks]]
+metric = "crows_pairs.stereotype_score"
+max_examples = 4
+tolerance = 0.2
+"""
+
+REAL_SPEC = """
+name = "spread-real"
+[baseline]
+model = "builtin:smollm2-135m-instruct"
+batch_size = 8
+[[variants]]
+name = "identical"
+[[variants]]
+name = "hqq-4bit"
+quantization = { method = "hqq", nbits = 4, group_size = 64 }
+[[checks]]
+metric = "crows_pairs.stereotype_score"
+max_examples = 3
+tolerance = 0.2
+"""
+
+
+def fairgate(*args) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "engine.cli", *map(str, args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+
+
+def finished(job: subprocess.Popen, expected: set[int]) -> int:
+    output, _ = job.communicate(timeout=TIMEOUT)
+    assert job.returncode in expected, output
+    return job.returncode
+
+
+def latest(reports: Path) -> Path:
+    return (reports / "latest").resolve()
+
+
+def distributed(spec: Path, variants: list[str], cache: Path, reports: Path) -> tuple[Path, int]:
+    """The matrix: baseline job, variant jobs in parallel on one cache, merge job."""
+    finished(fairgate("run", spec, "--baseline-only", f"--cache={cache}", f"--reports={reports / 'baseline'}"), {0})
+    jobs = [fairgate("run", spec, "--variant", v, f"--cache={cache}", f"--reports={reports / v}") for v in variants]
+    for job in jobs:
+        finished(job, {0, 1})
+    runs = [latest(reports / name) for name in ["baseline", *variants]]
+    code = finished(fairgate("merge", *runs, f"--reports={reports / 'merged'}"), {0, 1})
+    return latest(reports / "merged"), code
+
+
+def with_volatile_of(results: dict, source: dict) -> dict:
+    """`results` with `source`'s values in every field a merge may change."""
+    moved = {**results, **{k: source[k] for k in VOLATILE_RUN if k in source}}
+    moved.pop("merged_from", None)
+    specs = {}
+    for name, spec in results["specs"].items():
+        other = source["specs"][name]
+        models = {
+            label: {
+                **m,
+                **{k: other["models"][label][k] for k in VOLATILE_MODEL},
+                "model": {**m["model"], **{k: other["models"][label]["model"][k] for k in VOLATILE_DESCRIPTION if k in other["models"][label]["model"]}},
+            }
+            for label, m in spec["models"].items()
+        }
+        specs[name] = {**spec, **{k: other[k] for k in VOLATILE_SPEC}, "models": models}
+    return {**moved, "specs": specs}
+
+
+def assert_same_as_one_run(tmp_path: Path, spec_text: str, variants: list[str], cache_setup=None) -> dict:
+    spec = tmp_path / "spec.toml"
+    spec.write_text(textwrap.dedent(spec_text))
+    caches = tmp_path / "shared-cache", tmp_path / "own-cache"
+    for cache in caches:
+        cache.mkdir()
+        if cache_setup:
+            cache_setup(cache)
+    merged_dir, merged_code = distributed(spec, variants, caches[0], tmp_path / "matrix")
+    single_code = finished(fairgate("run", spec, f"--cache={caches[1]}", f"--reports={tmp_path / 'single'}"), {0, 1})
+
+    baseline_run = load_results(latest(tmp_path / "matrix" / "baseline"))
+    (entry,) = baseline_run["specs"].values()
+    assert list(entry["models"]) == ["baseline"] and entry["verdicts"] == []
+    assert "Baseline only" in (latest(tmp_path / "matrix" / "baseline") / "summary.md").read_text()
+    for variant in variants:
+        job = load_results(latest(tmp_path / "matrix" / variant))
+        baseline = next(iter(job["specs"].values()))["models"]["baseline"]
+        assert (baseline["batches_computed"], baseline["weights_loaded"]) == (0, False), (
+            "a variant job recomputed the baseline instead of reading the baseline job's"
+        )
+
+    merged, single = load_results(merged_dir), load_results(latest(tmp_path / "single"))
+    assert merged_code == single_code
+    assert comparable(merged) == comparable(single)
+    # The views are rendered from the results alone, so they differ only where the volatile
+    # fields do: given the merged run's, the single run's results render the merged files.
+    moved = with_volatile_of(single, merged)
+    assert (merged_dir / "summary.md").read_text() == summary.render(moved)
+    assert (merged_dir / "report.html").read_text() == html.render_report(moved)
+    stored = list((caches[0] / "results").rglob("*.json"))
+    assert stored and all(json.loads(p.read_text()) is not None for p in stored)
+    return merged
+
+
+def test_a_spec_spread_over_parallel_jobs_merges_into_one_run(tmp_path, tiny_checkpoint):
+    merged = assert_same_as_one_run(tmp_path, TINY_SPEC.format(model=tiny_checkpoint), ["same", "int8"])
+    verdicts = merged["specs"]["spread"]["verdicts"]
+    same = [v for v in verdicts if v["variant"] == "same"]
+    assert same and all(v["change"] == 0 and v["passed"] for v in same)
+    assert {v["variant"] for v in verdicts} == {"same", "int8"}
+
+
+@pytest.mark.real_model
+def test_the_shipped_model_spread_over_parallel_jobs_merges_into_one_run(tmp_path, real_checkpoint):
+    def shared_models(cache: Path) -> None:
+        (cache / "models").symlink_to(real_checkpoint.parent, target_is_directory=True)
+
+    merged = assert_same_as_one_run(tmp_path, REAL_SPEC, ["identical", "hqq-4bit"], shared_models)
+    verdicts = merged["specs"]["spread-real"]["verdicts"]
+    identical = [v for v in verdicts if v["variant"] == "identical"]
+    assert identical and all(v["change"] == 0 and v["passed"] for v in identical)
+    assert any(v["change"] != 0 for v in verdicts if v["variant"] == "hqq-4bit")
