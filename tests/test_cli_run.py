@@ -173,3 +173,14 @@ def test_a_compression_refused_as_broken_is_1(tmp_path, tiny_checkpoint, monkeyp
     assert "FAIL " in out and "variant 'hqq': compression broken: perplexity nan on the sanity text" in out
     assert "0 failed, 0 passed; 1 variant(s) refused as broken; no report (nothing judged)" in out
     assert "exit 1: a regression" in out
+
+
+def test_the_ci_page_documents_each_code_as_the_cli_says_it(capsys):
+    page = (Path(__file__).resolve().parents[1] / "docs" / "ci.md").read_text()
+    for code in ExitCode:
+        assert f"| {code.value} | {code.label}: {code.meaning} |" in page
+    with pytest.raises(SystemExit):
+        cli.main(["run", "--help"])
+    shown = " ".join(capsys.readouterr().out.split())
+    for code in ExitCode:
+        assert f"{code.value} {code.label}: {code.meaning}" in shown
