@@ -80,10 +80,15 @@ def describe_compression(
     model, steps: Sequence[Any] = (), step_reports: Sequence[dict] = (), touched: set[str] = frozenset()
 ) -> dict:
     """Counts of linear layers and bytes of weights, and each step's own report."""
-    # Without a declared method, count what a pre-compressed checkpoint brought with it.
+    # Without a declared method, count what a pre-compressed checkpoint brought with it:
+    # layers of a known quantized type, or (compressed-tensors) plain linear layers that carry
+    # the quantization scheme they were decompressed from and run under.
     if not steps:
         known = known_compressed_types()
-        touched = {name for name, m in model.named_modules() if isinstance(m, known)}
+        touched = {
+            name for name, m in model.named_modules()
+            if isinstance(m, known) or getattr(m, "quantization_scheme", None) is not None
+        }
     linear = len(set(_linear_layer_names(model)) | touched)
     return {
         "method": steps_dump(steps),
