@@ -134,3 +134,21 @@ def poison_hqq(monkeypatch) -> None:
 
     monkeypatch.setattr(HQQConfig, "after_load", poisoned)
     monkeypatch.setattr(HQQConfig, "compressed_types", staticmethod(lambda: (torch.nn.Linear,)))
+
+
+def checkpoint_variant_outcomes(tmp_path, baseline: str, checkpoints: dict) -> dict:
+    """Each checkpoint directory in `checkpoints` (name -> path) judged as a variant of
+    `baseline` on two CrowS-Pairs pairs per subgroup; the outcomes by name."""
+    from engine.run import GateRun
+    from engine.spec.loader import load_spec
+    from engine.store import ResultStore
+
+    spec = tmp_path / "checkpoints.toml"
+    variants = "".join(f'[[variants]]\nname = "{name}"\nmodel = "{path}"\n' for name, path in checkpoints.items())
+    spec.write_text(
+        f'name = "checkpoints"\n[baseline]\nmodel = "{baseline}"\n{variants}'
+        '[[checks]]\nmetric = "crows_pairs.stereotype_score"\nmax_examples = 2\ntolerance = 0.5\n'
+    )
+    run = GateRun(load_spec(spec), ResultStore(tmp_path / "cache"))
+    return {name: run.evaluate_variant(name) for name in checkpoints}
+

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import shutil
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -18,9 +17,7 @@ import torch
 
 from engine.models.loading import load_model
 from engine.models.source import ModelRef, resolve
-from engine.run import GateRun
-from engine.spec.loader import load_spec
-from engine.store import ResultStore
+from tests.helpers import checkpoint_variant_outcomes
 
 
 def compressed_checkpoint(source: Path, target: Path, scheme_name: str, group_size: int | None = None) -> Path:
@@ -96,22 +93,7 @@ def test_w8a8_quantizes_activations_in_the_forward_pass(tiny_saved):
 
 
 def test_a_compressed_tensors_checkpoint_runs_through_the_gate(tiny_saved, tiny_checkpoint, tmp_path):
-    spec = tmp_path / "spec.toml"
-    variants = "".join(f'[[variants]]\nname = "{n}"\nmodel = "{p}"\n' for n, p in tiny_saved.items())
-    spec.write_text(
-        f'name = "ct"\n[baseline]\nmodel = "{tiny_checkpoint}"\nbatch_size = 4\n' + variants
-        + textwrap.dedent(
-            """
-            [[checks]]
-            metric = "crows_pairs.stereotype_score"
-            max_examples = 2
-            tolerance = 0.5
-            """
-        )
-    )
-    run = GateRun(load_spec(spec), ResultStore(tmp_path / "cache"))
-    for name in tiny_saved:
-        outcome = run.evaluate_variant(name)
+    for outcome in checkpoint_variant_outcomes(tmp_path, str(tiny_checkpoint), tiny_saved).values():
         compression = outcome.variant.model["compression"]
         assert compression["checkpoint_quantization"]["quant_method"] == "compressed-tensors"
         assert compression["compressed_linear_layers"] == 2 * 7

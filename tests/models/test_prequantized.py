@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import math
 import shutil
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ from engine.run import GateRun
 from engine.run_errors import RunError
 from engine.spec.loader import load_spec
 from engine.store import ResultStore
+from tests.helpers import checkpoint_variant_outcomes
 
 SAVED = {
     "bnb-int8": {"load_in_8bit": True},
@@ -69,25 +69,8 @@ def test_a_saved_bitsandbytes_checkpoint_reports_what_it_brought(name, saved_che
 
 @pytest.mark.real_model
 def test_saved_checkpoints_run_through_the_gate_as_variants(saved_checkpoints, tmp_path):
-    spec = tmp_path / "prequantized.toml"
-    variants = "".join(
-        f'[[variants]]\nname = "{name}"\nmodel = "{path}"\n' for name, path in saved_checkpoints.items()
-    )
-    spec.write_text(
-        'name = "prequantized"\n[baseline]\nmodel = "builtin:smollm2-135m-instruct"\n'
-        + variants
-        + textwrap.dedent(
-            """
-            [[checks]]
-            metric = "crows_pairs.stereotype_score"
-            max_examples = 2
-            tolerance = 0.5
-            """
-        )
-    )
-    run = GateRun(load_spec(spec), ResultStore(tmp_path / "cache"))
-    for name in SAVED:
-        outcome = run.evaluate_variant(name)
+    outcomes = checkpoint_variant_outcomes(tmp_path, "builtin:smollm2-135m-instruct", saved_checkpoints)
+    for outcome in outcomes.values():
         compression = outcome.variant.model["compression"]
         assert compression["checkpoint_quantization"]["quant_method"] == "bitsandbytes"
         assert compression["compressed_linear_layers"] == 30 * 7
