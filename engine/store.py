@@ -42,22 +42,31 @@ def current_umask() -> int:
     return mask
 
 
-def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
-    """`write` fills a temporary file beside `path`, which then replaces `path` in one rename.
-    The file gets the mode a plain open() would give it: mkstemp's 0600 would make a store or
-    report shared between users, or restored from a CI cache by another user, unreadable."""
+@contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """A temporary file beside `path` for the block to fill (it may reopen it by name), which
+    then replaces `path` in one rename; removed if the block fails. Each caller gets its own,
+    so processes sharing a store never write into one another's file. It has the mode a plain
+    open() would give it: mkstemp's 0600 would make a store or report shared between users,
+    or restored from a CI cache by another user, unreadable."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "wb") as f:
-            os.fchmod(f.fileno(), 0o666 & ~current_umask())
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
+        os.fchmod(fd, 0o666 & ~current_umask())
+        os.close(fd)
+        yield Path(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
+    """`write` fills the file that then replaces `path` in one rename (see atomic_path)."""
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        write(f)
+        f.flush()
+        os.fsync(f.fileno())
 
 
 def atomic_write_text(path: Path, text: str) -> None:

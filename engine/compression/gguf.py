@@ -95,7 +95,7 @@ class GgufConfig(CompressionStep):
     ) -> Path:
         """The GGUF built from `source` at this type, written once into the cache."""
         from engine.models.hashing import file_sha256
-        from engine.store import default_cache_root
+        from engine.store import atomic_path, default_cache_root
 
         digest = file_sha256(source, cache_root)
         target = (
@@ -103,10 +103,8 @@ class GgufConfig(CompressionStep):
             / f"{source.stem}-{digest[:16]}-{self.type}-gguf{_gguf_version()}.gguf"
         )
         if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            partial = target.with_name(target.name + ".partial")
-            requantize(source, partial, self.type, progress)
-            partial.rename(target)
+            with atomic_path(target) as partial:
+                requantize(source, partial, self.type, progress)
         return target
 
     def after_load(self, model, device: str, dtype, tokenizer):
