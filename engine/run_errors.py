@@ -46,12 +46,19 @@ def load_errors(plan: ModelPlan) -> Iterator[None]:
     """Turns a failure to load `plan`'s model into a RunError that says what to do."""
     from safetensors import SafetensorError
 
+    from engine.compression.llm_compressor_build import LlmCompressorFailed, LlmCompressorUnavailable
     from engine.models.checkpoints import QuantizationBackendMissing
 
     try:
         yield
-    except QuantizationBackendMissing as e:
+    except (QuantizationBackendMissing, LlmCompressorUnavailable) as e:
         raise RunError(plan.spec_file, subject(plan), str(e), e.fix) from e
+    except LlmCompressorFailed as e:
+        raise RunError(
+            plan.spec_file, subject(plan), str(e),
+            "fix the method's settings (or the model) and run the gate again; scores already "
+            "computed stay cached",
+        ) from e
     except (ModelSourceError, AssetMissing) as e:
         raise RunError(plan.spec_file, subject(plan), str(e), _fix_model(plan)) from e
     except ImportError as e:

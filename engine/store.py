@@ -12,6 +12,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -61,6 +62,41 @@ def atomic_path(path: Path) -> Iterator[Path]:
         raise
 
 
+@contextmanager
+def atomic_directory(path: Path) -> Iterator[Path]:
+    """A temporary directory beside `path` for the block to fill, renamed to `path` when it
+    ends; removed if the block fails. Each caller gets its own, with the mode a plain mkdir
+    would give it (see atomic_path). If another process put `path` in place first, its copy
+    is kept and this one dropped."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
+    try:
+        os.chmod(tmp, 0o777 & ~current_umask())
+        yield tmp
+        try:
+            os.rename(tmp, path)
+        except OSError:
+            if not path.is_dir():
+                raise
+            shutil.rmtree(tmp)  # another writer finished the same directory first
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+@contextmanager
+def file_lock(path: Path) -> Iterator[None]:
+    """Held by one process at a time (processes of one machine, or of machines whose shared
+    file system supports flock)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
     """`write` fills the file that then replaces `path` in one rename (see atomic_path)."""
     with atomic_path(path) as tmp, open(tmp, "wb") as f:
@@ -100,15 +136,7 @@ class ResultStore:
     def put(self, key: str, value: Any) -> None:
         atomic_write_text(self._path(key), json.dumps(value))
 
-    @contextmanager
-    def exclusive(self, name: str) -> Iterator[None]:
+    def exclusive(self, name: str):
         """Hold a lock across processes (pytest-xdist workers), so that work the others
         would repeat, such as the shared baseline, is done once and then read from here."""
-        path = self.root / "locks" / f"{name}.lock"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "w") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        return file_lock(self.root / "locks" / f"{name}.lock")

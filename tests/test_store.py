@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.store import ResultStore, atomic_write_text, current_umask
+from engine.store import ResultStore, atomic_directory, atomic_write_text, current_umask
 
 KEY = "ll/" + "ab" * 32
 WRITERS = 4
@@ -88,3 +88,34 @@ def test_work_under_the_lock_is_done_by_one_process_and_read_by_the_others(tmp_p
     assert [p.exitcode for p in jobs] == [0] * WRITERS
     (computed_by,) = log.read_text().split()
     assert ResultStore(tmp_path / "store").get(KEY) == {"computed_by": int(computed_by)}
+
+
+@pytest.mark.parametrize("mask", [0o022, 0o077])
+def test_a_directory_appears_whole_with_the_mode_the_umask_allows(tmp_path, umask, mask):
+    umask(mask)
+    target = tmp_path / "models" / "built"
+    with atomic_directory(target) as partial:
+        (partial / "weights").write_text("w")
+        assert not target.exists()
+    assert (target / "weights").read_text() == "w"
+    assert mode(target) == 0o777 & ~mask
+    assert [p.name for p in target.parent.iterdir()] == ["built"]
+
+
+def test_a_failed_directory_leaves_nothing(tmp_path):
+    target = tmp_path / "built"
+    with pytest.raises(RuntimeError):
+        with atomic_directory(target) as partial:
+            (partial / "half").write_text("h")
+            raise RuntimeError("killed")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_first_of_two_writers_of_one_directory_is_kept(tmp_path):
+    target = tmp_path / "built"
+    with atomic_directory(target) as first, atomic_directory(target) as second:
+        (first / "who").write_text("first")
+        (second / "who").write_text("second")
+    # the inner block (second) finished first and was kept; the outer one was dropped
+    assert (target / "who").read_text() == "second"
+    assert [p.name for p in tmp_path.iterdir()] == ["built"]

@@ -49,12 +49,17 @@ class CompressionStep(BaseModel):
     # Packages beyond torch and transformers, as {distribution: top-level module}: they are
     # named when missing and their versions enter the cache identity of a model using it.
     packages: ClassVar[dict[str, str]] = {}
+    # For a method that runs in an environment of its own: what it is and how to build it.
+    environment: ClassVar[str | None] = None
     # transformers quantizes while it reads the checkpoint (from_pretrained arguments), so the
     # step can only come first and the uncompressed model is never in memory.
     while_loading: ClassVar[bool] = False
     # True for a step that writes a new GGUF from the model's own before anything is loaded
     # (it then has `build_gguf`, engine.models.source.GgufBuild): the model must be a GGUF.
     builds_gguf: ClassVar[bool] = False
+    # True for a step that builds a new checkpoint from the model's own before anything is
+    # loaded (it then has `build_checkpoint`, engine.models.source.CheckpointBuild).
+    builds_checkpoint: ClassVar[bool] = False
     # False for a step that only changes weight values (pruning): other steps may follow it.
     quantizes: ClassVar[bool] = True
     # The engines that can run a model compressed this way.
@@ -75,6 +80,11 @@ class CompressionStep(BaseModel):
     def bits_of(cls, table: dict[str, Any]) -> float | None:
         """Bits per weight of a step written as `table` (as results.json keeps it); None for
         a method that sets no bit width."""
+        return None
+
+    def uncompressed_perplexity(self, model) -> float | None:
+        """The sanity perplexity of the model before this step, where the step measured it
+        itself (it compressed the model before fairgate loaded it)."""
         return None
 
     def load_kwargs(self, device: str) -> dict:

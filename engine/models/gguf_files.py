@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 from engine.models.hashing import file_sha256
-from engine.store import atomic_write_text, default_cache_root
+from engine.store import atomic_directory, atomic_write_text, default_cache_root
 
 MAGIC = b"GGUF"
 # Tensor types that hold plain floats: a GGUF's quantization is the types of its other tensors.
@@ -146,10 +146,15 @@ def checkpoint(
     hash), converting it on first use; `progress` follows the conversion as one stage named
     after `shown`; `record` is kept in fairgate-converted.json, next to the file's hash."""
     target, digest = converted_dir(label, gguf, cache_root)
-    if not is_converted(target):
-        _convert(gguf, target, shown or label, progress or _unreported)
+    if is_converted(target):
+        return target
+    if target.exists():  # left without its record by a fairgate that converted in place
+        shutil.rmtree(target)
+    # The record is written inside: a directory in place is a whole conversion.
+    with atomic_directory(target) as partial:
+        _convert(gguf, partial, shown or label, progress or _unreported)
         atomic_write_text(
-            target / CONVERTED,
+            partial / CONVERTED,
             json.dumps({**(record or {}), "gguf": str(gguf), "gguf_sha256": digest}),
         )
     return target
@@ -173,10 +178,6 @@ def _convert(gguf: Path, target: Path, shown: str, progress: Callable[[str, int,
     plain = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
     plain.load_state_dict(loaded.state_dict())
     progress(stage, 2, steps)
-    tmp = target.with_name(target.name + ".partial")
-    plain.save_pretrained(tmp, safe_serialization=True)
-    tokenizer.save_pretrained(tmp)
-    if target.exists():
-        shutil.rmtree(target)
-    tmp.rename(target)
+    plain.save_pretrained(target, safe_serialization=True)
+    tokenizer.save_pretrained(target)
     progress(stage, steps, steps)

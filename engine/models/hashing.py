@@ -32,6 +32,9 @@ def file_sha256(path: Path, cache_root: Path | None = None) -> str:
 
 
 MODEL_FILE_PATTERNS = ("*.safetensors", "*.json", "*.model", "*.txt", "*.tiktoken")
+# fairgate's own records of how a checkpoint was made (conversion, llm-compressor build):
+# they hold paths and timings, not anything the model computes with.
+RECORDS = ("fairgate-converted.json", "fairgate-build.json")
 
 
 def directory_sha256(folder: Path, cache_root: Path | None = None) -> str:
@@ -40,7 +43,7 @@ def directory_sha256(folder: Path, cache_root: Path | None = None) -> str:
     files = sorted({p for pat in MODEL_FILE_PATTERNS for p in folder.glob(pat) if p.is_file()})
     h = hashlib.sha256()
     for p in files:
-        if p.name == "fairgate-converted.json":
+        if p.name in RECORDS:
             continue
         h.update(f"{p.name}:{file_sha256(p, cache_root)}\n".encode())
     return h.hexdigest()

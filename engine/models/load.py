@@ -51,8 +51,8 @@ def load(
     """`progress` follows a GGUF's conversion (and build), the first time it is used;
     `cache_root` is the run's cache (converted models, GGUF builds, file hashes)."""
     steps = compression_steps(plan.quantization)
-    # The spec checks allow a GGUF build only as the first step.
-    build = steps[0] if steps and steps[0].builds_gguf else None
+    # The spec checks allow a step that builds (a GGUF, a checkpoint) only as the first.
+    build = steps[0] if steps and (steps[0].builds_gguf or steps[0].builds_checkpoint) else None
     source = resolve(plan.ref, progress, cache_root, build)
     device = resolve_device(plan.device)
     return LoadedModel(

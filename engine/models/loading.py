@@ -68,6 +68,8 @@ def load_model(
         step_reports.append(report)
         touched |= names
     model.eval()
+    if uncompressed is None and steps:
+        uncompressed = steps[0].uncompressed_perplexity(model)
     report = describe_compression(model, steps, step_reports, touched)
     report["sanity"] = sanity_report(model, tokenizer, device, uncompressed)
     if steps:

@@ -35,6 +35,18 @@ class GgufBuild(Protocol):
     ) -> Path: ...
 
 
+class CheckpointBuild(Protocol):
+    """A step that builds a new checkpoint from the model's own before anything is loaded."""
+
+    def build_checkpoint(
+        self,
+        source: Path,
+        source_sha256: str,
+        cache_root: Path | None,
+        progress: Callable[[str, int, int], None] | None,
+    ) -> Path: ...
+
+
 @dataclass(frozen=True)
 class ModelRef:
     model: str
@@ -117,11 +129,16 @@ def resolve(
     ref: ModelRef,
     progress: Callable[[str, int, int], None] | None = None,
     cache_root: Path | None = None,
-    build: GgufBuild | None = None,
+    build: GgufBuild | CheckpointBuild | None = None,
 ) -> ResolvedModel:
     """`progress` follows a GGUF's conversion (a builtin model's too), the first time it is
     used; `cache_root` keeps converted models and file hashes (default: the fairgate cache);
-    `build` writes a new GGUF from the model's own, which is then loaded instead."""
+    `build` writes a new GGUF from the model's own, or a new checkpoint from the resolved
+    one, which is then loaded instead."""
+    if build is not None and getattr(build, "builds_checkpoint", False):
+        base = resolve(ref, progress, cache_root)
+        built = build.build_checkpoint(base.path, base.sha256, cache_root, progress)
+        return ResolvedModel(ref, built, directory_sha256(built, cache_root), base.gguf)
     if ref.kind != "gguf":  # a GGUF is read and checked when it is converted, not every run
         check_ref(ref)
     if build is not None or ref.kind == "gguf":

@@ -309,7 +309,7 @@ def compression_problems(path: tuple, variant: VariantSpec) -> list[Problem]:
             problems.append(
                 (
                     path + ("compression", j),
-                    f"{step.method} quantizes while the checkpoint is loaded, so it can only be "
+                    f"{step.method} {_acts_when(step)}, so it can only be "
                     f"the first step (here it follows {variant.compression[j - 1].method})",
                 )
             )
@@ -325,6 +325,14 @@ def compression_problems(path: tuple, variant: VariantSpec) -> list[Problem]:
             quantized_by = quantized_by or step.method
     return problems
 
+
+
+def _acts_when(step) -> str:
+    if step.builds_checkpoint:
+        return "builds a new checkpoint from the model's own before anything is loaded"
+    if step.builds_gguf:
+        return "builds a new GGUF from the model's own before anything is loaded"
+    return "quantizes while the checkpoint is loaded"
 
 
 def gguf_build_problems(path: tuple, variant: VariantSpec, baseline_model: str, spec_dir: Path) -> list[Problem]:

@@ -29,9 +29,12 @@ def with_fake_method(monkeypatch):
 
 def test_every_method_module_is_listed_and_registers_its_steps():
     assert [cls.method_name() for cls in compression.step_classes()] == [
-        "hqq", "bitsandbytes", "bitsandbytes", "dynamic-int8", "quanto", "prune", "gguf"
+        "hqq", "bitsandbytes", "bitsandbytes", "dynamic-int8", "quanto", "prune", "gguf",
+        "awq", "gptq", "smoothquant", "sparsegpt",
     ]
-    assert compression.STEPS.names() == ["bitsandbytes", "dynamic-int8", "gguf", "hqq", "prune", "quanto"]
+    assert compression.STEPS.names() == [
+        "awq", "bitsandbytes", "dynamic-int8", "gguf", "gptq", "hqq", "prune", "quanto", "smoothquant", "sparsegpt"
+    ]
 
 
 @pytest.mark.parametrize("step", compression.step_classes(), ids=lambda c: c.__name__)
@@ -49,12 +52,12 @@ def test_the_union_tells_methods_apart_and_refuses_unknown_ones():
     assert union.validate_python({"method": "bitsandbytes", "bits": 8}).batch_dependent
     assert not union.validate_python({"method": "bitsandbytes", "bits": 4}).batch_dependent
     with pytest.raises(ValidationError, match="hqq"):
-        union.validate_python({"method": "gptq", "bits": 4})
+        union.validate_python({"method": "exl2", "bits": 4})
 
 
 def test_a_new_method_is_one_module(with_fake_method, tmp_path):
     fake = with_fake_method
-    assert compression.step_classes()[-1] is fake and len(compression.step_classes()) == 8
+    assert compression.step_classes()[-1] is fake and len(compression.step_classes()) == 12
     assert compression.starters()["fake-5bit"] == {"method": "fake"}
     assert "fake-quant" in compression.packages()
     # its package enters only the identity of models it compresses

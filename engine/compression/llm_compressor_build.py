@@ -1,0 +1,160 @@
+"""Builds a compressed-tensors checkpoint with llm-compressor, once, in llm-compressor's own
+environment, and caches it.
+
+llm-compressor pins a transformers older than fairgate's, so it runs in a virtual environment
+of its own (`make llm-compressor` builds `<fairgate's venv>-llmc`;
+FAIRGATE_LLM_COMPRESSOR_PYTHON names another) through `llm_compressor_worker.py`. The
+checkpoint is cached under the hash of the source weights, the recipe, the calibration token
+windows and that environment's library versions, so a second run does not re-quantize; it is
+then loaded like any compressed-tensors checkpoint.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+from engine.compression.calibration import CalibrationConfig
+
+PYTHON_ENV = "FAIRGATE_LLM_COMPRESSOR_PYTHON"
+WORKER = Path(__file__).with_name("llm_compressor_worker.py")
+SEED = 0
+LOG_TAIL_LINES = 25
+
+
+class LlmCompressorUnavailable(RuntimeError):
+    fix = (
+        "build llm-compressor's environment with `make llm-compressor` in the fairgate "
+        f"checkout, or point {PYTHON_ENV} at the python of an environment with the packages "
+        "of requirements/llm-compressor.txt"
+    )
+
+
+class LlmCompressorFailed(RuntimeError):
+    """llm-compressor ran and did not produce a checkpoint."""
+
+
+def interpreter() -> Path:
+    """llm-compressor's python: FAIRGATE_LLM_COMPRESSOR_PYTHON, else the `-llmc` venv beside
+    the one fairgate runs in (where `make llm-compressor` puts it)."""
+    configured = os.environ.get(PYTHON_ENV)
+    python = Path(configured) if configured else Path(sys.prefix + "-llmc") / "bin" / "python"
+    if not python.is_file():
+        where = f"{PYTHON_ENV}={configured}" if configured else f"{python} (no {PYTHON_ENV} set)"
+        raise LlmCompressorUnavailable(f"llm-compressor's python was not found at {where}")
+    return python
+
+
+def versions(python: Path) -> dict[str, str]:
+    """The library versions of llm-compressor's environment (part of every build's identity)."""
+    done = _run([str(python), "-I", str(WORKER), "--versions"])
+    try:
+        if done.returncode:
+            raise ValueError(f"exit {done.returncode}")
+        return json.loads(done.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError) as e:
+        raise LlmCompressorUnavailable(
+            f"{python} cannot report llm-compressor's versions ({e}): "
+            f"{_tail(done.stdout + done.stderr) or 'no output'}"
+        ) from e
+
+
+def build_checkpoint(
+    method: str,
+    recipe: dict[str, Any],
+    save_format: str | None,
+    calibration: CalibrationConfig,
+    source: Path,
+    source_sha256: str,
+    cache_root: Path | None,
+    progress: Callable[[str, int, int], None] | None,
+) -> Path:
+    """The checkpoint `recipe` makes from `source`, built on first use into the cache."""
+    from transformers import AutoConfig, AutoTokenizer
+
+    from engine.compression.calibration import sanity_text
+    from engine.store import default_cache_root, file_lock
+
+    python = interpreter()
+    tokenizer = AutoTokenizer.from_pretrained(source)
+    windows = calibration.token_windows(tokenizer)
+    context = getattr(AutoConfig.from_pretrained(source), "max_position_embeddings", None)
+    sanity_ids = tokenizer(sanity_text())["input_ids"][:context]
+    identity = {
+        "source_sha256": source_sha256,
+        "recipe": recipe,
+        "format": save_format,
+        "calibration": hashlib.sha256(json.dumps(windows).encode()).hexdigest(),
+        "versions": versions(python),
+        "worker": hashlib.sha256(WORKER.read_bytes()).hexdigest(),
+        "seed": SEED,
+    }
+    key = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
+    target = (cache_root or default_cache_root()) / "models" / "llm-compressor" / f"{method}-{key[:20]}"
+    # Jobs sharing the cache build each checkpoint once: the others wait, then find it.
+    with file_lock(target.with_name(target.name + ".lock")):
+        if not target.is_dir():
+            _build(method, recipe, save_format, windows, sanity_ids, source, python, target, progress)
+    return target
+
+
+def _build(
+    method: str,
+    recipe: dict[str, Any],
+    save_format: str | None,
+    windows: list[list[int]],
+    sanity_ids: list[int],
+    source: Path,
+    python: Path,
+    target: Path,
+    progress: Callable[[str, int, int], None] | None,
+) -> None:
+    from engine.store import atomic_directory
+
+    stage = f"llm-compressor {method} on {source.name} ({len(windows)} x {len(windows[0])} tokens)"
+    if progress:
+        progress(stage, 0, 1)
+    with atomic_directory(target) as partial:
+        job = {
+            "source": str(source), "target": str(partial), "recipe": recipe, "format": save_format,
+            "calibration": windows, "sanity_ids": sanity_ids, "seed": SEED,
+        }
+        job_file = partial.with_suffix(".job.json")
+        job_file.write_text(json.dumps(job), encoding="utf-8")
+        try:
+            done = _run([str(python), "-I", str(WORKER), str(job_file)])
+        finally:
+            job_file.unlink(missing_ok=True)
+        if done.returncode or not any(partial.glob("*.safetensors")):
+            raise LlmCompressorFailed(
+                f"llm-compressor's {method} did not build a checkpoint from {source} (exit "
+                f"{done.returncode}); its output ends:\n{_tail(done.stdout + done.stderr)}"
+            )
+    if progress:
+        progress(stage, 1, 1)
+
+
+def build_report(checkpoint: Path) -> dict | None:
+    """What the worker recorded about a build (versions, times, perplexities), if anything."""
+    from engine.compression.llm_compressor_worker import BUILD_REPORT
+
+    report = Path(checkpoint) / BUILD_REPORT
+    return json.loads(report.read_text(encoding="utf-8")) if report.is_file() else None
+
+
+def _run(command: list[str]) -> subprocess.CompletedProcess:
+    # The worker's environment must not see fairgate's: PYTHONPATH or a venv's variables
+    # would put fairgate's transformers in front of llm-compressor's.
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    env["TOKENIZERS_PARALLELISM"] = "false"
+    return subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+
+
+def _tail(output: str) -> str:
+    lines = [line for line in output.splitlines() if line.strip()]
+    return "\n".join(lines[-LOG_TAIL_LINES:])
