@@ -194,7 +194,7 @@ def trend_figure(spec: dict, metric: str) -> tuple[str, list[str]]:
                         linestyle=linestyles[name], linewidth=1, markersize=4)
         ticks = sorted({bits(spec, label) for label in placed} | ({baseline_bits} - {None}))
         ax.set_xscale("log", base=2)
-        ax.set_xticks(ticks, [str(t) for t in ticks])
+        ax.set_xticks(ticks, [f"{t:.3g}" for t in ticks])  # a GGUF file's bits are fractional
         ax.minorticks_off()
         ax.invert_xaxis()
         ax.set_xlabel("bits per weight (baseline at its dtype)")

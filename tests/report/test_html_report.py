@@ -192,3 +192,16 @@ def test_no_external_references(results):
 
 def test_identical_results_render_identical_bytes(results):
     assert render_report(results) == render_report(json.loads(FIXTURE.read_text()))
+
+
+def test_trend_ticks_show_a_gguf_builds_fractional_bits_short(results):
+    spec = results["specs"][SPEC]
+    spec["spec"]["variants"].append(
+        {"name": "gguf-q4_0", "model": None, "revision": None, "trust_remote_code": False,
+         "dtype": None, "quantization": None}
+    )
+    spec["models"]["gguf-q4_0"] = copy.deepcopy(spec["models"]["bnb-nf4"])
+    spec["models"]["gguf-q4_0"]["model"]["gguf"] = {"bits_per_weight": 4.507183138997}
+    svg, _ = plots.trend_figure(spec, "stereoset.ss")
+    texts = ["".join(t.itertext()) for t in ElementTree.fromstring(svg).iter(f"{SVG_NS}text")]
+    assert "4.51" in texts and not any("4.507" in t for t in texts)
