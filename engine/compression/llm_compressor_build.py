@@ -77,14 +77,13 @@ def build_checkpoint(
     """The checkpoint `recipe` makes from `source`, built on first use into the cache."""
     from transformers import AutoConfig, AutoTokenizer
 
-    from engine.compression.calibration import sanity_text
+    from engine.models.sanity import sanity_token_ids
     from engine.store import default_cache_root, file_lock
 
     python = interpreter()
     tokenizer = AutoTokenizer.from_pretrained(source)
     windows = calibration.token_windows(tokenizer)
-    context = getattr(AutoConfig.from_pretrained(source), "max_position_embeddings", None)
-    sanity_ids = tokenizer(sanity_text())["input_ids"][:context]
+    sanity_ids = sanity_token_ids(tokenizer, AutoConfig.from_pretrained(source))
     identity = {
         "source_sha256": source_sha256,
         "recipe": recipe,

@@ -27,10 +27,14 @@ def perplexity(model, tokenizer, device: str) -> float:
     return float(torch.exp(nll))
 
 
+def sanity_token_ids(tokenizer, config) -> list[int]:
+    """The sanity text's token ids, cut to the context length `config` gives."""
+    ids = tokenizer(sanity_text())["input_ids"]
+    return ids[: getattr(config, "max_position_embeddings", None) or len(ids)]
+
+
 def sanity_ids(model, tokenizer, device: str) -> torch.Tensor:
-    ids = tokenizer(sanity_text(), return_tensors="pt")["input_ids"]
-    context = getattr(model.config, "max_position_embeddings", None) or ids.shape[1]
-    return ids[:, :context].to(device)
+    return torch.tensor([sanity_token_ids(tokenizer, model.config)], device=device)
 
 
 def sanity_report(model, tokenizer, device: str, uncompressed: float | None) -> dict:
