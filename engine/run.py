@@ -129,10 +129,16 @@ class GateRun:
     def plan(self, variant: str | None) -> ModelPlan:
         base = self.spec.baseline
         ref = ModelRef(base.model, base.revision, self.loaded.directory)
+        engine = {
+            "engine": self.spec.engine.name,
+            "engine_options": tuple(sorted(self.spec.engine.vllm_options().items())),
+            "device_map": base.device_map,
+            "max_memory": tuple(sorted((base.max_memory or {}).items())),
+        }
         if variant is None:
             return ModelPlan(
                 "baseline", ref, base.dtype, base.device, None, base.trust_remote_code,
-                base.batch_size, self.loaded.path, prefix_token=base.prefix_token,
+                base.batch_size, self.loaded.path, prefix_token=base.prefix_token, **engine,
             )
         v = self.spec.variant(variant)
         if v.model is not None:
@@ -149,6 +155,7 @@ class GateRun:
             spec_file=self.loaded.path,
             allow_broken=v.allow_broken,
             prefix_token=base.prefix_token,
+            **engine,
         )
 
     def _evaluate(self, variant: str | None) -> ModelEvaluation:

@@ -46,18 +46,26 @@ def load_errors(plan: ModelPlan) -> Iterator[None]:
     """Turns a failure to load `plan`'s model into a RunError that says what to do."""
     from safetensors import SafetensorError
 
-    from engine.compression.llm_compressor_build import LlmCompressorFailed, LlmCompressorUnavailable
+    from engine.compression.llm_compressor_build import LlmCompressorFailed
+    from engine.environments import EnvironmentUnavailable
+    from engine.models.vllm_backend import VllmFailed
     from engine.models.checkpoints import QuantizationBackendMissing
 
     try:
         yield
-    except (QuantizationBackendMissing, LlmCompressorUnavailable) as e:
+    except (QuantizationBackendMissing, EnvironmentUnavailable) as e:
         raise RunError(plan.spec_file, subject(plan), str(e), e.fix) from e
     except LlmCompressorFailed as e:
         raise RunError(
             plan.spec_file, subject(plan), str(e),
             "fix the method's settings (or the model) and run the gate again; scores already "
             "computed stay cached",
+        ) from e
+    except VllmFailed as e:
+        raise RunError(
+            plan.spec_file, subject(plan), str(e),
+            "check the model and the spec's [engine] options against vLLM's output above; "
+            "scores already computed stay cached",
         ) from e
     except (ModelSourceError, AssetMissing) as e:
         raise RunError(plan.spec_file, subject(plan), str(e), _fix_model(plan)) from e

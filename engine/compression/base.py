@@ -62,7 +62,8 @@ class CompressionStep(BaseModel):
     builds_checkpoint: ClassVar[bool] = False
     # False for a step that only changes weight values (pruning): other steps may follow it.
     quantizes: ClassVar[bool] = True
-    # The engines that can run a model compressed this way.
+    # The engines that can run a model compressed this way. On vllm, a step runs once through
+    # transformers into a checkpoint of its own (or builds one), which vLLM then loads.
     engines: ClassVar[tuple[str, ...]] = ("transformers",)
     # True where a token's output depends on the other tokens of its forward pass (LLM.int8
     # picks outlier columns over the whole batch): scoring then gives each request a forward

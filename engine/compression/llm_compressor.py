@@ -44,6 +44,7 @@ class LlmCompressorStep(CompressionStep):
     # The checkpoint is built before anything is loaded: no uncompressed model in memory.
     while_loading: ClassVar[bool] = True
     builds_checkpoint: ClassVar[bool] = True
+    engines: ClassVar[tuple[str, ...]] = ("transformers", "vllm")
 
     @abstractmethod
     def recipe_modifiers(self) -> dict[str, dict[str, Any]]:

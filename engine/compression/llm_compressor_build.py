@@ -13,26 +13,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any, Callable
 
 from engine.compression.calibration import CalibrationConfig
+from engine.environments import EnvironmentUnavailable, SideEnvironment, run_script, tail
 
-PYTHON_ENV = "FAIRGATE_LLM_COMPRESSOR_PYTHON"
+ENVIRONMENT = SideEnvironment(
+    "llm-compressor", "FAIRGATE_LLM_COMPRESSOR_PYTHON", "-llmc", "llm-compressor",
+    "requirements/llm-compressor.txt",
+)
+PYTHON_ENV = ENVIRONMENT.variable
 WORKER = Path(__file__).with_name("llm_compressor_worker.py")
 SEED = 0
-LOG_TAIL_LINES = 25
-
-
-class LlmCompressorUnavailable(RuntimeError):
-    fix = (
-        "build llm-compressor's environment with `make llm-compressor` in the fairgate "
-        f"checkout, or point {PYTHON_ENV} at the python of an environment with the packages "
-        "of requirements/llm-compressor.txt"
-    )
 
 
 class LlmCompressorFailed(RuntimeError):
@@ -42,12 +36,7 @@ class LlmCompressorFailed(RuntimeError):
 def interpreter() -> Path:
     """llm-compressor's python: FAIRGATE_LLM_COMPRESSOR_PYTHON, else the `-llmc` venv beside
     the one fairgate runs in (where `make llm-compressor` puts it)."""
-    configured = os.environ.get(PYTHON_ENV)
-    python = Path(configured) if configured else Path(sys.prefix + "-llmc") / "bin" / "python"
-    if not python.is_file():
-        where = f"{PYTHON_ENV}={configured}" if configured else f"{python} (no {PYTHON_ENV} set)"
-        raise LlmCompressorUnavailable(f"llm-compressor's python was not found at {where}")
-    return python
+    return ENVIRONMENT.python()
 
 
 def versions(python: Path) -> dict[str, str]:
@@ -58,9 +47,10 @@ def versions(python: Path) -> dict[str, str]:
             raise ValueError(f"exit {done.returncode}")
         return json.loads(done.stdout.strip().splitlines()[-1])
     except (ValueError, IndexError) as e:
-        raise LlmCompressorUnavailable(
+        raise EnvironmentUnavailable(
             f"{python} cannot report llm-compressor's versions ({e}): "
-            f"{_tail(done.stdout + done.stderr) or 'no output'}"
+            f"{tail(done.stdout + done.stderr) or 'no output'}",
+            ENVIRONMENT.fix(),
         ) from e
 
 
@@ -132,7 +122,7 @@ def _build(
         if done.returncode or not any(partial.glob("*.safetensors")):
             raise LlmCompressorFailed(
                 f"llm-compressor's {method} did not build a checkpoint from {source} (exit "
-                f"{done.returncode}); its output ends:\n{_tail(done.stdout + done.stderr)}"
+                f"{done.returncode}); its output ends:\n{tail(done.stdout + done.stderr)}"
             )
     if progress:
         progress(stage, 1, 1)
@@ -147,13 +137,4 @@ def build_report(checkpoint: Path) -> dict | None:
 
 
 def _run(command: list[str]) -> subprocess.CompletedProcess:
-    # The worker's environment must not see fairgate's: PYTHONPATH or a venv's variables
-    # would put fairgate's transformers in front of llm-compressor's.
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    env["TOKENIZERS_PARALLELISM"] = "false"
-    return subprocess.run(command, capture_output=True, text=True, env=env, check=False)
-
-
-def _tail(output: str) -> str:
-    lines = [line for line in output.splitlines() if line.strip()]
-    return "\n".join(lines[-LOG_TAIL_LINES:])
+    return run_script(command)

@@ -27,6 +27,7 @@ class PruneConfig(CompressionStep):
     (embeddings and lm_head are kept, as is standard)."""
 
     quantizes: ClassVar[bool] = False
+    engines: ClassVar[tuple[str, ...]] = ("transformers", "vllm")
     documented: ClassVar[Documented] = Documented(
         "prune", "pruned", {"method": "prune", "sparsity": 0.5},
         examples={"sparsity": (0.3, {})},

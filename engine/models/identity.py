@@ -10,7 +10,15 @@ from engine.models.plan import ModelPlan
 from engine.provenance import library_versions
 
 
-def model_identity(plan: ModelPlan, weights_sha256: str, device: str) -> str:
+# Engine options that can change a score (how the model is split and compiled); memory and
+# scheduling options cannot.
+NUMERIC_ENGINE_OPTIONS = ("tensor_parallel_size", "pipeline_parallel_size", "enforce_eager")
+
+
+def model_identity(
+    plan: ModelPlan, weights_sha256: str, device: str, engine_versions: dict[str, str] | None = None
+) -> str:
+    """`engine_versions`: the library versions of the engine's own environment (vllm)."""
     versions = library_versions()
     steps = compression_steps(plan.quantization)
     libraries = identity_libraries(steps)
@@ -24,6 +32,16 @@ def model_identity(plan: ModelPlan, weights_sha256: str, device: str) -> str:
     # Only when set, so the caches of specs without it stay valid.
     if plan.prefix_token is not None:
         payload["prefix_token"] = plan.prefix_token
+    # Only for an engine other than transformers, so the caches of existing specs stay valid.
+    if plan.engine != "transformers":
+        options = dict(plan.engine_options)
+        payload["engine"] = {
+            "name": plan.engine,
+            "versions": engine_versions,
+            "options": {k: options[k] for k in NUMERIC_ENGINE_OPTIONS if k in options},
+        }
+    if plan.device_map is not None:
+        payload["placement"] = {"device_map": plan.device_map, "max_memory": dict(plan.max_memory)}
     if scored_alone(plan):
         payload["scoring"] = "one request per forward pass"
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()

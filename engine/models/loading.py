@@ -17,6 +17,22 @@ def resolve_device(device: str) -> str:
     return device
 
 
+def device_placement(model) -> dict[str, Any]:
+    """Module name -> device of a model loaded with a device_map; transformers sets no map
+    when everything fit on one device."""
+    placed = getattr(model, "hf_device_map", None)
+    return dict(placed) if placed else {"": str(model.device)}
+
+
+def input_device(model) -> str:
+    """Where a model spread by accelerate takes its inputs: the device of its first module
+    (accelerate's hooks move them on from there); the CPU when that was offloaded to disk."""
+    first = next(iter(device_placement(model).values()))
+    if isinstance(first, int):
+        return f"cuda:{first}"
+    return "cpu" if first == "disk" else str(first)
+
+
 def load_tokenizer(resolved: ResolvedModel, trust_remote_code: bool = False):
     from transformers import AutoTokenizer
 
@@ -36,10 +52,12 @@ def load_model(
     device: str,
     compression: Any | Sequence[Any] | None,
     trust_remote_code: bool = False,
+    placement: dict[str, Any] | None = None,
 ) -> tuple[Any, dict]:
     """The model on `device`, compressed by each declared step in order, and a report of what
     was applied, with `sanity.broken` saying why if a compressed model fails the perplexity
-    check (the caller decides whether it may still be judged)."""
+    check (the caller decides whether it may still be judged). `placement`: from_pretrained's
+    device_map, max_memory and offload_folder, to spread it over devices instead."""
     import torch
     from transformers import AutoModelForCausalLM
 
@@ -55,10 +73,13 @@ def load_model(
     # The spec checks allow only the first step to act while loading.
     while_loading = bool(steps) and steps[0].while_loading
     kwargs.update(steps[0].load_kwargs(device) if steps else {})
+    kwargs.update(placement or {})
     model = AutoModelForCausalLM.from_pretrained(resolved.path, **kwargs)
     if "device_map" not in kwargs:
         model.to(device)
     model.eval()
+    if placement:
+        device = input_device(model)
     tokenizer = load_tokenizer(resolved, trust_remote_code)
     uncompressed = perplexity(model, tokenizer, device) if steps and not while_loading else None
     step_reports, touched = [], set()

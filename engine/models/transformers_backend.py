@@ -16,7 +16,7 @@ untouched.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import torch
 
@@ -26,10 +26,18 @@ from engine.scoring.packing import Row
 
 
 class TransformersBackend:
-    def __init__(self, model: Any, tokenizer: Any, device: str) -> None:
+    def __init__(self, model: Any, tokenizer: Any, device: str, on_close: Callable[[], None] | None = None) -> None:
+        """`device`: where inputs go; `on_close`: what to clean up with the weights."""
         self.model = model
         self.tokenizer = tokenizer
         self.device = device
+        self._on_close = on_close
+
+    def close(self) -> None:
+        self.model = None
+        if self._on_close is not None:
+            self._on_close()
+            self._on_close = None
 
     @torch.inference_mode()
     def loglikelihoods(self, rows: Sequence[Row]) -> list[LLResult]:
@@ -65,7 +73,7 @@ class TransformersBackend:
         width = max(len(p) for p in prompts)
         input_ids = torch.tensor([[pad] * (width - len(p)) + list(p) for p in prompts])
         attention_mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts])
-        stop_ids = stop_token_ids(self.tokenizer, self.model)
+        stop_ids = stop_token_ids(self.tokenizer, self.model.generation_config)
         place = torch.device(self.device)
         accelerators = [] if place.type == "cpu" else [place]
         with torch.random.fork_rng(devices=accelerators, device_type=place.type):
@@ -107,9 +115,10 @@ def batch_tensors(rows: Sequence[Row], pad_id: int, dtype: torch.dtype) -> dict[
     return {"input_ids": ids, "position_ids": positions, "attention_mask": mask[:, None]}
 
 
-def stop_token_ids(tokenizer: Any, model: Any) -> list[int]:
+def stop_token_ids(tokenizer: Any, generation_config: Any) -> list[int]:
+    """The tokenizer's EOS and the EOS ids of the model's generation config."""
     ids = {tokenizer.eos_token_id}
-    from_model = model.generation_config.eos_token_id
+    from_model = generation_config.eos_token_id
     ids.update(from_model if isinstance(from_model, list) else [from_model])
     return sorted(i for i in ids if i is not None)
 

@@ -52,7 +52,12 @@ class LanguageModel:
         return self._backend is not None
 
     def free(self) -> None:
+        """Drops the weights; a backend running its engine elsewhere (vLLM) is closed, which
+        frees that engine's memory too."""
+        close = getattr(self._backend, "close", None)
         self._backend = None
+        if close is not None:
+            close()
         gc.collect()
 
     def encode(self, text: str) -> list[int]:

@@ -1,11 +1,12 @@
 """Pack sequences that share a prefix into one row, so the prefix is computed once.
 
 Minimal pairs (CrowS-Pairs, StereoSet) differ in a word or two: their common start is about a
-fifth of all tokens. A row holds the shared prefix once, then each member's own suffix; a
-backend computes every suffix so that it sees the prefix and itself but not the other suffix,
-with positions restarting after the prefix, so each member is computed exactly as if it were
-alone (up to floating-point summation order). The rows are planned here, not in a backend,
-because they are part of a batch's cache key.
+fifth of all tokens. A multiple-choice item (BBQ's three answers, DiscrimEval's) repeats a
+long prompt once per answer. A row holds the shared prefix once, then each member's own
+suffix; a backend computes every suffix so that it sees the prefix and itself but no other
+member's suffix, with positions restarting after the prefix, so each member is computed
+exactly as if it were alone (up to floating-point summation order). The rows are planned
+here, not in a backend, because they are part of a batch's cache key.
 """
 
 from __future__ import annotations
@@ -15,12 +16,15 @@ from typing import Sequence
 
 Seq = tuple[tuple[int, ...], int]  # token ids, and how many trailing ones are scored
 MIN_SHARED = 4  # a shorter common start saves less than the extra mask costs
+# Members per row: enough for a multiple-choice item's answers; a longer row would widen the
+# padding of every row batched with it.
+MAX_MEMBERS = 8
 
 
 @dataclass(frozen=True)
 class Row:
     shared: int  # length of the common prefix of the members
-    members: tuple[Seq, ...]  # one, or two sequences that share `shared` leading tokens
+    members: tuple[Seq, ...]  # one or more sequences that share `shared` leading tokens
 
     @property
     def width(self) -> int:
@@ -60,23 +64,28 @@ def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
 
 
 def plan_rows(
-    sequences: Sequence[Seq], max_width: int | None = None, pack: bool = True
+    sequences: Sequence[Seq],
+    max_width: int | None = None,
+    pack: bool = True,
+    max_members: int = MAX_MEMBERS,
 ) -> list[Row]:
-    """Pair sequences with a long common prefix; in lexicographic order they are neighbours.
-    With `pack` false every sequence has a row of its own."""
+    """Group sequences with a long common prefix; in lexicographic order they are neighbours.
+    A neighbour joins a row while the positions the row saves, (members - 1) x shared prefix,
+    grow. With `pack` false every sequence has a row of its own."""
     ordered = sorted(set(sequences))
     rows: list[Row] = []
     i = 0
     while i < len(ordered):
-        a = ordered[i]
-        if pack and i + 1 < len(ordered):
-            b = ordered[i + 1]
-            shared = min(common_prefix(a[0], b[0]), len(a[0]) - 1, len(b[0]) - 1)
-            row = Row(shared, (a, b))
-            if shared >= MIN_SHARED and (max_width is None or row.width <= max_width):
-                rows.append(row)
-                i += 2
-                continue
-        rows.append(Row(len(a[0]) - 1, (a,)))
+        row = Row(len(ordered[i][0]) - 1, (ordered[i],))
         i += 1
+        while pack and i < len(ordered) and len(row.members) < max_members:
+            candidate = ordered[i]
+            shared = min(row.shared, common_prefix(row.members[0][0], candidate[0]), len(candidate[0]) - 1)
+            grown = Row(shared, (*row.members, candidate))
+            saves_more = len(row.members) * shared > (len(row.members) - 1) * row.shared
+            if shared < MIN_SHARED or not saves_more or (max_width is not None and grown.width > max_width):
+                break
+            row = grown
+            i += 1
+        rows.append(row)
     return rows

@@ -19,6 +19,7 @@ from engine.datasets.base import OVERALL, DataSource, LoadedDataset
 from engine.metrics.registry import Metric, get_metric, metric_names
 from engine.models import builtin
 from engine.models.source import BUILTIN_PREFIX, COMMIT_SHA, ModelRef, ModelSourceError, check_ref
+from engine.spec.engine_checks import engine_problems
 from engine.spec.models import CheckSpec, ScorerSpec, Spec, VariantSpec
 
 Problem = tuple[tuple, str]
@@ -48,6 +49,7 @@ def cross_check(spec: Spec, spec_dir: Path) -> list[Problem]:
             problems += _model_problems(("variants", i), variant, spec_dir)
         problems += compression_problems(("variants", i), variant)
         problems += gguf_build_problems(("variants", i), variant, spec.baseline.model, spec_dir)
+    problems += engine_problems(spec)
     metrics_seen: dict[str, int] = {}
     for i, check in enumerate(spec.checks):
         if check.metric not in metric_names():

@@ -21,6 +21,7 @@ from engine import compression
 from engine.compression.base import CompressionStep
 from engine.spec.models import (
     BaselineSpec,
+    EngineSpec,
     CheckSpec,
     DataSpec,
     GenerationSpec,
@@ -97,9 +98,10 @@ CHECK_PREFIX = '[[checks]]\nmetric = "crows_pairs.stereotype_score"\ntolerance =
 SECTIONS = (
     Section(
         "Top level", "", Spec,
-        skip=("statistics", "baseline", "variants", "checks"),
+        skip=("statistics", "engine", "baseline", "variants", "checks"),
     ),
     Section("[statistics]", "statistics.", StatisticsSpec, "[statistics]"),
+    Section("[engine]", "engine.", EngineSpec, "[engine]"),
     Section(
         "[baseline]", "baseline.", BaselineSpec, "[baseline]",
         required={"model": "builtin:smollm2-135m-instruct"},
@@ -124,6 +126,7 @@ SECTIONS = (
 )
 
 SAMPLING = {"do_sample": True}
+VLLM = {"name": "vllm"}
 # Per (model, field): an example value, and sibling keys the value needs to be valid.
 EXAMPLES: dict[tuple[type, str], tuple[Any, dict[str, Any]]] = {
     (Spec, "name"): ("my-model-int4", {}),
@@ -134,6 +137,17 @@ EXAMPLES: dict[tuple[type, str], tuple[Any, dict[str, Any]]] = {
     (StatisticsSpec, "correction"): ("holm", {"rule": "significant"}),
     (StatisticsSpec, "correction_scope"): ("variant", {"rule": "significant", "correction": "bh"}),
     (StatisticsSpec, "min_examples"): (20, {}),
+    (EngineSpec, "name"): ("vllm", {}),
+    (EngineSpec, "tensor_parallel_size"): (4, VLLM),
+    (EngineSpec, "pipeline_parallel_size"): (2, VLLM),
+    (EngineSpec, "gpu_memory_utilization"): (0.85, VLLM),
+    (EngineSpec, "max_model_len"): (4096, VLLM),
+    (EngineSpec, "enforce_eager"): (True, VLLM),
+    (EngineSpec, "distributed_executor_backend"): ("ray", VLLM),
+    (BaselineSpec, "engine"): ("transformers", {}),
+    (BaselineSpec, "device_map"): ("auto", {}),
+    (BaselineSpec, "max_memory"): ({"0": "70GiB", "1": "70GiB", "cpu": "200GiB"}, {"device_map": "auto"}),
+    (VariantSpec, "engine"): ("transformers", {}),
     (BaselineSpec, "model"): ("builtin:smollm2-135m-instruct", {}),
     (BaselineSpec, "revision"): (SHA, {"model": HUB_MODEL}),
     (BaselineSpec, "dtype"): ("bfloat16", {}),

@@ -18,6 +18,14 @@ Quantization = compression.spec_union()
 Tolerance = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 Bound = Annotated[float, Field(allow_inf_nan=False)]
 Rule = Literal["point", "significant", "equivalent"]
+EngineName = Literal["transformers", "vllm"]
+DeviceMap = Literal["auto", "balanced", "balanced_low_0", "sequential"]
+MemoryDevice = Annotated[str, Field(pattern=r"^(\d+|cpu|mps)$")]
+MemorySize = Annotated[str, Field(pattern=r"^\d+(\.\d+)?(KB|MB|GB|KiB|MiB|GiB)$")]
+ENGINE_HELP = (
+    "the engine this model runs on; it must be the spec's `[engine]` name (baseline and "
+    "variants run on one engine, since engines differ numerically by themselves)"
+)
 
 # Field documentation shared by the baseline and the variants.
 PINNED_REVISION = "0123456789abcdef0123456789abcdef01234567"
@@ -34,6 +42,50 @@ class Strict(BaseModel):
     # strict: a value must have its TOML type. Lax coercion would read `tolerance = "0.05"`
     # or `batch_size = true` as numbers, and a typo in a spec would go unnoticed.
     model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class EngineSpec(Strict):
+    """The inference engine every model of the spec runs on, and its options."""
+
+    name: EngineName = Field(
+        "transformers",
+        description="transformers (default; CPU or one GPU) or vllm (vLLM, in its own "
+        "environment: `make vllm`)",
+        examples=["vllm"],
+    )
+    tensor_parallel_size: Optional[int] = Field(
+        None, ge=1, description="vllm only: GPUs each layer is split over", examples=[4]
+    )
+    pipeline_parallel_size: Optional[int] = Field(
+        None, ge=1, description="vllm only: GPUs (or nodes) the layers are spread over", examples=[2]
+    )
+    gpu_memory_utilization: Optional[float] = Field(
+        None,
+        gt=0,
+        le=1,
+        description="vllm only: share of each GPU's memory vLLM may take (on a CPU: of the "
+        "machine's memory); default: vLLM's own on a GPU, 0.25 on a CPU",
+        examples=[0.85],
+    )
+    max_model_len: Optional[int] = Field(
+        None, ge=16, description="vllm only: longest sequence, in tokens; default: the model's", examples=[4096]
+    )
+    enforce_eager: Optional[bool] = Field(
+        None,
+        description="vllm only: run without compiled graphs (faster start; on a GPU, slower "
+        "scoring); default: true on a CPU, where compiling gains nothing, else vLLM's choice",
+        examples=[True],
+    )
+    distributed_executor_backend: Optional[Literal["mp", "ray"]] = Field(
+        None,
+        description="vllm only: mp (one node) or ray (several nodes); default: vLLM's choice "
+        "across devices, and the engine inside fairgate's worker process on one device",
+        examples=["ray"],
+    )
+
+    def vllm_options(self) -> dict:
+        """The options set, by vLLM's own argument names."""
+        return {k: v for k, v in self.model_dump(exclude={"name"}).items() if v is not None}
 
 
 class BaselineSpec(Strict):
@@ -74,6 +126,20 @@ class BaselineSpec(Strict):
         "default: its BOS token, else its EOS token (lm-evaluation-harness's choice), which for "
         "chat models such as SmolLM2-Instruct is the turn opener `<|im_start|>`",
         examples=["<|endoftext|>"],
+    )
+    engine: Optional[EngineName] = Field(None, description=ENGINE_HELP, examples=["vllm"])
+    device_map: Optional[DeviceMap] = Field(
+        None,
+        description="transformers engine only: spread the layers of the baseline and every "
+        "variant over the GPUs accelerate finds, then the CPU, then disk, for a model larger "
+        "than one GPU (`device` auto or cuda); auto, balanced, balanced_low_0 or sequential",
+        examples=["auto"],
+    )
+    max_memory: Optional[dict[MemoryDevice, MemorySize]] = Field(
+        None,
+        description="with device_map: the most each device may hold, by GPU index, `cpu` or "
+        "`mps`; what fits nowhere goes to disk, under the cache",
+        examples=[{"0": "70GiB", "1": "70GiB", "cpu": "200GiB"}],
     )
 
 
@@ -119,6 +185,8 @@ class VariantSpec(Strict):
         "like `quantization`; instead of `quantization`",
         examples=[[{"method": "prune", "pattern": "2:4"}, {"method": "hqq", "nbits": 4}]],
     )
+
+    engine: Optional[EngineName] = Field(None, description=ENGINE_HELP, examples=["vllm"])
 
     allow_broken: bool = Field(
         False,
@@ -405,6 +473,11 @@ class Spec(Strict):
         description="how verdicts weigh the uncertainty of a change; every check inherits "
         "these",
         examples=[{"rule": "significant", "correction": "holm"}],
+    )
+    engine: EngineSpec = Field(
+        default_factory=EngineSpec,
+        description="the engine the baseline and every variant run on, with its options",
+        examples=[{"name": "vllm", "enforce_eager": True}],
     )
     baseline: BaselineSpec = Field(
         description="the reference model: a table with `model` and how to load it",

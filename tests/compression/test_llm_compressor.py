@@ -17,6 +17,7 @@ from engine.cli import main
 from engine.compression import llm_compressor_build
 from engine.compression.base import CompressionNotApplied
 from engine.compression.llm_compressor_build import LlmCompressorFailed
+from engine.environments import EnvironmentUnavailable
 from engine.exit_codes import ExitCode
 from engine.models.load import load
 from tests.helpers import plan_for
@@ -221,5 +222,5 @@ def test_an_interpreter_that_is_not_llm_compressors_is_refused(tmp_path, monkeyp
     fake.write_text("#!/bin/sh\necho not json\n")
     fake.chmod(0o755)
     monkeypatch.setenv(llm_compressor_build.PYTHON_ENV, str(fake))
-    with pytest.raises(llm_compressor_build.LlmCompressorUnavailable, match="not json"):
+    with pytest.raises(EnvironmentUnavailable, match="not json"):
         llm_compressor_build.versions(llm_compressor_build.interpreter())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from engine.models.transformers_backend import batch_tensors
@@ -22,3 +23,21 @@ def test_mask_hides_the_other_suffix_and_padding():
     assert allowed[0, 6].tolist() == [True] * 5 + [False, True, False]  # A's 20 sees prefix, itself
     assert allowed[0, 5].tolist() == [True] * 6 + [False, False]  # B's 30 does not see A
     assert allowed[1, 3].tolist() == [False, False, False, True] + [False] * 4  # padding: itself
+
+
+def test_each_member_of_a_wide_row_scores_as_if_it_were_alone(tiny_checkpoint):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from engine.models.transformers_backend import TransformersBackend
+    from engine.scoring.packing import plan_rows
+
+    model = AutoModelForCausalLM.from_pretrained(tiny_checkpoint, dtype=torch.float32)
+    backend = TransformersBackend(model, AutoTokenizer.from_pretrained(tiny_checkpoint), "cpu")
+    prompt = (1, 50, 51, 52, 53, 54, 55, 56)
+    answers = [(prompt + (60 + k, 70 + k, 80 + k), 3) for k in range(4)]
+    (row,) = plan_rows(answers)
+    assert len(row.members) == 4
+    packed = backend.loglikelihoods([row])
+    alone = backend.loglikelihoods([Row(len(a[0]) - 1, (a,)) for a in answers])
+    for p, a in zip(packed, alone):
+        assert p.logprob == pytest.approx(a.logprob, abs=1e-5) and p.is_greedy == a.is_greedy

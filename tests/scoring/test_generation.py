@@ -103,7 +103,7 @@ def test_generation_stops_at_the_models_eos_ids_and_excludes_them(lively_checkpo
     stop = free[0].token_ids[3]
     model.generation_config.eos_token_id = [tokenizer.eos_token_id, stop]
     lm = lm_for((model, tokenizer), tmp_path / "stopped", identity="lively-tiny-extra-eos")
-    assert stop_token_ids(tokenizer, model) == sorted({tokenizer.eos_token_id, stop})
+    assert stop_token_ids(tokenizer, model.generation_config) == sorted({tokenizer.eos_token_id, stop})
     for before, after in zip(free, generate(lm, PROMPTS, GREEDY)):
         if stop in before.token_ids:
             cut = before.token_ids.index(stop)

