@@ -4,11 +4,18 @@ script in it without fairgate's environment leaking in."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
+
+
+class VllmFailed(RuntimeError):
+    """vLLM's engine, running in its environment, stopped or could not start (here, not in
+    engine.models.vllm_backend, so that error handling imports no torch)."""
 
 
 class EnvironmentUnavailable(RuntimeError):
@@ -40,6 +47,22 @@ class SideEnvironment:
             where = f"{self.variable}={configured}" if configured else f"{python} (no {self.variable} set)"
             raise EnvironmentUnavailable(f"{self.library}'s python was not found at {where}", self.fix())
         return python
+
+    def versions(
+        self, python: Path, worker: Path, run: Callable[[list[str]], subprocess.CompletedProcess] | None = None
+    ) -> dict[str, str]:
+        """The library versions `worker --versions` prints as JSON in that environment."""
+        done = (run or run_script)([str(python), "-I", str(worker), "--versions"])
+        try:
+            if done.returncode:
+                raise ValueError(f"exit {done.returncode}")
+            return json.loads(done.stdout.strip().splitlines()[-1])
+        except (ValueError, IndexError) as e:
+            raise EnvironmentUnavailable(
+                f"{python} cannot report {self.library}'s versions ({e}): "
+                f"{tail(done.stdout + done.stderr) or 'no output'}",
+                self.fix(),
+            ) from e
 
 
 def clean_environment() -> dict[str, str]:

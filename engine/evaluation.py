@@ -14,7 +14,7 @@ from engine.datasets.base import Example, content_hash
 from engine.metrics.registry import Metric, Record, ScoringOptions
 from engine.models.load import LoadedModel, load
 from engine.models.plan import ModelPlan
-from engine.run_errors import RunError, load_errors, refuse_broken, subject
+from engine.run_errors import RunError, engine_errors, load_errors, refuse_broken, subject
 from engine.scoring.lm import LanguageModel, single_token_id
 from engine.scoring.text_scores import TextScorers
 from engine.store import ResultStore
@@ -87,7 +87,13 @@ def evaluate_model(
         with load_errors(plan):
             backend, compression = model.weights()
         store.put(report_key, compression)
-        refuse_broken(plan, compression)
+        try:
+            refuse_broken(plan, compression)
+        except RunError:
+            close = getattr(backend, "close", None)  # an engine process, an offload folder
+            if close is not None:
+                close()
+            raise
         return backend
 
     lm = LanguageModel(
@@ -102,22 +108,23 @@ def evaluate_model(
         text_scorers=text_scorers,
     )
     try:
-        records = {}
-        # Metrics that read the same scores (StereoSet's SS, LMS and ICAT) score them once.
-        scored: dict[tuple, list[Record]] = {}
-        for metric, examples, options in checks:
-            key = (metric.score, content_hash(examples), options)
-            if key not in scored:
-                stage = f"{plan.label}: {metric.name}"
-                report = (lambda d, t, s=stage: progress(s, d, t)) if progress else None
-                extra = {}
-                if metric.reference:
-                    extra["reference"] = reference.records[metric.name] if reference else None
-                scored[key] = metric.checked(metric.score(lm, examples, options, report, **extra))
-            records[metric.name] = scored[key]
-        if store.get(report_key) is None:
-            _ = lm.backend  # all batches cached but no report: load once to record what was applied
-        loaded = lm.loaded
+        with engine_errors(plan):
+            records = {}
+            # Metrics that read the same scores (StereoSet's SS, LMS and ICAT) score them once.
+            scored: dict[tuple, list[Record]] = {}
+            for metric, examples, options in checks:
+                key = (metric.score, content_hash(examples), options)
+                if key not in scored:
+                    stage = f"{plan.label}: {metric.name}"
+                    report = (lambda d, t, s=stage: progress(s, d, t)) if progress else None
+                    extra = {}
+                    if metric.reference:
+                        extra["reference"] = reference.records[metric.name] if reference else None
+                    scored[key] = metric.checked(metric.score(lm, examples, options, report, **extra))
+                records[metric.name] = scored[key]
+            if store.get(report_key) is None:
+                _ = lm.backend  # all batches cached but no report: load once to record what was applied
+            loaded = lm.loaded
     finally:
         lm.free()
     description = {

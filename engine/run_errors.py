@@ -47,8 +47,7 @@ def load_errors(plan: ModelPlan) -> Iterator[None]:
     from safetensors import SafetensorError
 
     from engine.compression.llm_compressor_build import LlmCompressorFailed
-    from engine.environments import EnvironmentUnavailable
-    from engine.models.vllm_backend import VllmFailed
+    from engine.environments import EnvironmentUnavailable, VllmFailed
     from engine.models.checkpoints import QuantizationBackendMissing
 
     try:
@@ -62,11 +61,7 @@ def load_errors(plan: ModelPlan) -> Iterator[None]:
             "computed stay cached",
         ) from e
     except VllmFailed as e:
-        raise RunError(
-            plan.spec_file, subject(plan), str(e),
-            "check the model and the spec's [engine] options against vLLM's output above; "
-            "scores already computed stay cached",
-        ) from e
+        raise _engine_failed(plan, e) from e
     except (ModelSourceError, AssetMissing) as e:
         raise RunError(plan.spec_file, subject(plan), str(e), _fix_model(plan)) from e
     except ImportError as e:
@@ -87,6 +82,26 @@ def load_errors(plan: ModelPlan) -> Iterator[None]:
     except (*UNREADABLE_CHECKPOINT, SafetensorError) as e:
         problem = f"cannot load the model {plan.ref.model!r}: {type(e).__name__}: {e}"
         raise RunError(plan.spec_file, subject(plan), problem, _fix_model(plan)) from e
+
+
+@contextmanager
+def engine_errors(plan: ModelPlan) -> Iterator[None]:
+    """Turns an engine that stopped while scoring (vLLM's worker) into a RunError, so the run
+    goes on with the other models and keeps what was computed."""
+    from engine.environments import VllmFailed
+
+    try:
+        yield
+    except VllmFailed as e:
+        raise _engine_failed(plan, e) from e
+
+
+def _engine_failed(plan: ModelPlan, error: Exception) -> RunError:
+    return RunError(
+        plan.spec_file, subject(plan), str(error),
+        "check the model and the spec's [engine] options against vLLM's output above; "
+        "scores already computed stay cached",
+    )
 
 
 def _fix_model(plan: ModelPlan) -> str:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from engine.compression.calibration import CalibrationConfig
-from engine.environments import EnvironmentUnavailable, SideEnvironment, run_script, tail
+from engine.environments import SideEnvironment, run_script, tail
 
 ENVIRONMENT = SideEnvironment(
     "llm-compressor", "FAIRGATE_LLM_COMPRESSOR_PYTHON", "-llmc", "llm-compressor",
@@ -41,17 +41,7 @@ def interpreter() -> Path:
 
 def versions(python: Path) -> dict[str, str]:
     """The library versions of llm-compressor's environment (part of every build's identity)."""
-    done = _run([str(python), "-I", str(WORKER), "--versions"])
-    try:
-        if done.returncode:
-            raise ValueError(f"exit {done.returncode}")
-        return json.loads(done.stdout.strip().splitlines()[-1])
-    except (ValueError, IndexError) as e:
-        raise EnvironmentUnavailable(
-            f"{python} cannot report llm-compressor's versions ({e}): "
-            f"{tail(done.stdout + done.stderr) or 'no output'}",
-            ENVIRONMENT.fix(),
-        ) from e
+    return ENVIRONMENT.versions(python, WORKER, _run)
 
 
 def build_checkpoint(

@@ -10,11 +10,6 @@ from engine.models.plan import ModelPlan
 from engine.provenance import library_versions
 
 
-# Engine options that can change a score (how the model is split and compiled); memory and
-# scheduling options cannot.
-NUMERIC_ENGINE_OPTIONS = ("tensor_parallel_size", "pipeline_parallel_size", "enforce_eager")
-
-
 def model_identity(
     plan: ModelPlan, weights_sha256: str, device: str, engine_versions: dict[str, str] | None = None
 ) -> str:
@@ -33,12 +28,13 @@ def model_identity(
     if plan.prefix_token is not None:
         payload["prefix_token"] = plan.prefix_token
     # Only for an engine other than transformers, so the caches of existing specs stay valid.
+    # Every option enters: how vLLM splits, compiles and batches (its memory sets how many
+    # sequences share a step) can each move a score in its last digits.
     if plan.engine != "transformers":
-        options = dict(plan.engine_options)
         payload["engine"] = {
             "name": plan.engine,
             "versions": engine_versions,
-            "options": {k: options[k] for k in NUMERIC_ENGINE_OPTIONS if k in options},
+            "options": dict(plan.engine_options),
         }
     if plan.device_map is not None:
         payload["placement"] = {"device_map": plan.device_map, "max_memory": dict(plan.max_memory)}

@@ -97,6 +97,7 @@ def load(
 
         engine_versions = vllm_backend.versions(vllm_backend.ENVIRONMENT.python())
         device = vllm_backend.platform(engine_versions)
+        vllm_backend.check_device(plan.device, device, engine_versions)
     else:
         device = resolve_device(plan.device)
     return LoadedModel(

@@ -17,6 +17,11 @@ import torch
 from engine.compression.calibration import sanity_text
 
 
+def sanity_text_label() -> str:
+    """What the sanity perplexity was measured on, for reports."""
+    return f"bold-wikipedia sanity sentences ({len(sanity_text())} characters)"
+
+
 def perplexity(model, tokenizer, device: str) -> float:
     """Perplexity of the sanity text (cut to the model's context length); inf or nan for a
     broken model rather than an error."""
@@ -40,7 +45,7 @@ def sanity_ids(model, tokenizer, device: str) -> torch.Tensor:
 def sanity_report(model, tokenizer, device: str, uncompressed: float | None) -> dict:
     ids = sanity_ids(model, tokenizer, device)
     return {
-        "text": f"bold-wikipedia sanity sentences ({len(sanity_text())} characters)",
+        "text": sanity_text_label(),
         "tokens": int(ids.shape[1]),
         "perplexity": perplexity(model, tokenizer, device),
         "uncompressed_perplexity": uncompressed,

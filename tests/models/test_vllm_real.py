@@ -1,7 +1,8 @@
 """The vllm engine on the shipped SmolLM2, against the transformers engine on the same spec:
 CrowS-Pairs log-likelihoods and preferences, a BBQ check and a greedy generation check; an
-identical variant changing by exactly 0; a pruned variant saved once and loaded by vLLM; the
-engine closed between models."""
+identical variant changing by exactly 0; a pruned variant saved once and loaded by vLLM; a
+SmoothQuant W8A8 checkpoint (llm-compressor's, as test_llm_compressor_real builds it) run by
+vLLM's int8 kernels; the engine closed between models."""
 
 from __future__ import annotations
 
@@ -29,6 +30,9 @@ name = "identical"
 [[variants]]
 name = "pruned"
 quantization = {{ method = "prune", sparsity = 0.3 }}
+[[variants]]
+name = "w8a8"
+quantization = {{ method = "smoothquant", smoothing_strength = 0.8, calibration = {{ samples = 8, tokens = 128 }} }}
 [[checks]]
 metric = "crows_pairs.stereotype_score"
 max_examples = 25
@@ -66,7 +70,7 @@ def vllm_workers() -> list[str]:
 def runs(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("vllm-real")
     on_vllm = gate(tmp, "vllm")
-    outcomes = {name: on_vllm.evaluate_variant(name) for name in ("identical", "pruned")}
+    outcomes = {name: on_vllm.evaluate_variant(name) for name in ("identical", "pruned", "w8a8")}
     after = vllm_workers()
     return on_vllm, outcomes, gate(tmp, "transformers").baseline, after
 
@@ -122,6 +126,17 @@ def test_a_pruned_variant_is_saved_once_and_scored_by_vllm(runs):
     assert sanity["perplexity"] == pytest.approx(sanity["transformers_perplexity"], rel=1e-4)
     assert sanity["uncompressed_perplexity"] < sanity["perplexity"] < sanity["vocab_size"]
     assert all(math.isfinite(v.value) for v in outcomes["pruned"].verdicts)
+
+
+def test_a_w8a8_checkpoint_runs_on_vllms_int8_kernels(runs):
+    _, outcomes, _, _ = runs
+    report = outcomes["w8a8"].variant.model["compression"]
+    assert report["steps"][0]["input_activations"]["num_bits"] == 8
+    sanity = report["sanity"]
+    assert sanity["broken"] is None
+    # transformers fake-quantizes the activations in float; vLLM runs int8 matmuls.
+    assert sanity["perplexity"] == pytest.approx(sanity["transformers_perplexity"], rel=0.02)
+    assert all(math.isfinite(v.value) for v in outcomes["w8a8"].verdicts)
 
 
 def test_no_engine_is_left_running_between_models(runs):
