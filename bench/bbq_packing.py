@@ -15,7 +15,6 @@ difference between the two layouts' log-likelihoods.
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import os
 import tempfile
