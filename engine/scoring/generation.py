@@ -16,8 +16,11 @@ the cache of a larger one.
 
 Each batch is cached under a hash of the model identity, the decoding settings and its token
 ids, so a warm run never loads the model and a resumed run is bit-identical. Sampling draws
-from an RNG seeded by (seed, batch key), so it is reproducible; a sampled continuation does
-depend on its batch's other prompts.
+from an RNG seeded by (seed, decoding settings, the batch's token ids), so it is reproducible;
+a sampled continuation does depend on its batch's other prompts. The model is not part of
+the seed: a variant draws the same random numbers as its baseline (common random numbers),
+so where their next-token distributions agree they sample the same tokens, and the paired
+change measures the compression rather than the luck of two independent draws.
 """
 
 from __future__ import annotations
@@ -33,7 +36,8 @@ from engine.scoring.backend import Generation, Prompt
 from engine.scoring.lm import LanguageModel
 from engine.seeds import stable_seed
 
-GENERATION_VERSION = "gen-1"
+# gen-2: sampling seeds no longer depend on the model identity.
+GENERATION_VERSION = "gen-2"
 
 
 @dataclass(frozen=True)
@@ -101,7 +105,7 @@ def generate(
         if stored is None:
             backend = lm.backend
             start = time.perf_counter()
-            computed = backend.generate(batch, config, stable_seed(config.seed, key))
+            computed = backend.generate(batch, config, _batch_seed(config, batch))
             lm.generation_seconds += time.perf_counter() - start
             # The stop token was generated too, so it counts towards throughput.
             lm.generated_tokens += sum(g.n_tokens + int(g.stopped_at_eos) for g in computed)
@@ -115,6 +119,10 @@ def generate(
         if progress:
             progress(len(generated), len(unique))
     return [generated[e] for e in encoded]
+
+
+def _batch_seed(config: GenerationConfig, batch: Sequence[Prompt]) -> int:
+    return stable_seed(config.seed, json.dumps(config.decoding(), sort_keys=True), [list(p) for p in batch])
 
 
 def _batch_key(lm: LanguageModel, config: GenerationConfig, batch: Sequence[Prompt]) -> str:

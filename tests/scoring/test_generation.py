@@ -166,6 +166,19 @@ def test_sampling_is_reproducible_and_leaves_the_global_rng_alone(lively, tmp_pa
     assert first != generate(lm_for(lively, tmp_path / "greedy"), PROMPTS, GREEDY)
 
 
+def test_a_variant_draws_the_same_random_numbers_as_its_baseline(lively_checkpoint, lively, tmp_path):
+    """Common random numbers: the seed does not depend on the model, so the same weights under
+    another identity sample the same continuations, and a model whose distributions moved a
+    little still samples many of the baseline's."""
+    config = GenerationConfig(12, do_sample=True, seed=3, top_p=0.95)
+    baseline = generate(lm_for(lively, tmp_path / "a"), PROMPTS, config)
+    assert generate(lm_for(lively, tmp_path / "b", identity="another-name"), PROMPTS, config) == baseline
+    quantized = load(lively_checkpoint, HQQConfig(method="hqq", nbits=8, group_size=64))
+    variant = generate(lm_for(quantized, tmp_path / "c", identity="lively-tiny-hqq8"), PROMPTS, config)
+    same = [v.token_ids == b.token_ids for v, b in zip(variant, baseline)]
+    assert variant != baseline and sum(same) >= len(PROMPTS) // 2, same
+
+
 def test_greedy_ignores_the_seed_and_rejects_sampling_settings():
     assert GenerationConfig(seed=1).decoding() == GenerationConfig(seed=2).decoding()
     assert (
