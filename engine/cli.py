@@ -9,6 +9,7 @@ from pathlib import Path
 
 from engine import catalog
 from engine.exit_codes import exit_code_table
+from engine.object_store import STORE_HELP
 from engine.spec import cost, starter
 from engine.spec.loader import SpecError, load_spec
 from engine.spec.schema import spec_schema as schema
@@ -85,7 +86,7 @@ def _run(args) -> int:
 
     try:
         return run_specs(args.specs, Path(args.reports), args.cache, args.variant, sys.stdout, sys.stderr,
-                         baseline_only=args.baseline_only)
+                         baseline_only=args.baseline_only, store=args.store)
     except Exception:
         # A crash is the gate failing, not the build: CI must not read it as a regression.
         traceback.print_exc()
@@ -131,11 +132,16 @@ def _calibrate(args) -> int:
     from engine.run_errors import RunError
     from engine.run import GateRun
 
+    from engine.object_store import StoreLocationInvalid, StoreUnavailable
+
     try:
-        run = GateRun(load_spec(args.spec), ResultStore.in_cache(args.cache))
-    except SpecError as e:
+        run = GateRun(load_spec(args.spec), ResultStore.in_cache(args.cache, args.store))
+    except (SpecError, StoreLocationInvalid) as e:
         print(e, file=sys.stderr)
         return 2
+    except StoreUnavailable as e:
+        print(e, file=sys.stderr)
+        return 3
     print(f"{args.spec}: baseline {run.spec.baseline.model}")
     try:
         suggestions = calibrate(run, args.tolerance)
@@ -183,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--reports", default="reports", help="where to write the run's report")
     p.add_argument("--cache", default=None, help="results cache (default: ~/.cache/fairgate)")
+    p.add_argument("--store", default=None, help=STORE_HELP)
     p.set_defaults(func=_run)
     p = sub.add_parser("report", help="re-render a run's report from its results.json (no model runs)")
     p.add_argument("run", help="a run directory, e.g. reports/latest")
@@ -208,6 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         help="show the examples needed for this tolerance (default: each check's own)",
     )
     p.add_argument("--cache", default=None, help="results cache (default: ~/.cache/fairgate)")
+    p.add_argument("--store", default=None, help=STORE_HELP)
     p.set_defaults(func=_calibrate)
     args = parser.parse_args(argv)
     return args.func(args)

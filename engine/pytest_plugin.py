@@ -28,6 +28,7 @@ from pathlib import Path
 
 import pytest
 
+from engine.object_store import STORE_HELP, StoreLocationInvalid, StoreUnavailable
 from engine.run_errors import RunError
 from engine.run import GateRun, VariantOutcome
 from engine.run_context import RunContext, UnreadableSpec
@@ -59,6 +60,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--fairgate-cache", default=None, help="results cache (default: ~/.cache/fairgate)"
     )
+    group.addoption("--fairgate-store", default=None, help=STORE_HELP)
 
 
 def pytest_load_initial_conftests(early_config: pytest.Config, parser, args: list[str]) -> None:
@@ -88,7 +90,10 @@ def pytest_configure(config: pytest.Config) -> None:
     spec_paths = _expand(patterns or [str(config.rootpath / "specs" / "*.toml")])
     if patterns and not spec_paths:
         raise pytest.UsageError(f"--fairgate-specs {' '.join(patterns)}: no spec files there")
-    config.stash[CONTEXT_KEY] = RunContext(spec_paths, reports, cache, run_id)
+    try:
+        config.stash[CONTEXT_KEY] = RunContext(spec_paths, reports, cache, run_id, config.getoption("fairgate_store"))
+    except (StoreLocationInvalid, StoreUnavailable) as e:
+        raise pytest.UsageError(str(e)) from e
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(_XdistHooks(), "fairgate-xdist")
 

@@ -36,9 +36,12 @@ class RunContext:
         reports: Path,
         cache: Path | str | None,
         run_id: str | None = None,
+        store: str | None = None,
     ) -> None:
+        """`store`: where results go, a directory or an object store's URL (default: the
+        cache's); raises StoreLocationInvalid or StoreUnavailable when it cannot be used."""
         self.spec_paths = [Path(p) for p in spec_paths]
-        self.store = ResultStore.in_cache(cache)
+        self.store = ResultStore.in_cache(cache, store)
         self.text_scorers = TextScorers(self.store)
         self.directory = Path(reports) / (run_id or run_dir.new_run_id())
 

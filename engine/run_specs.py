@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TextIO
 
 from engine.exit_codes import ExitCode, RunTally
+from engine.object_store import StoreLocationInvalid, StoreUnavailable
 from engine.run import GateRun
 from engine.run_context import RunContext, UnreadableSpec
 from engine.run_errors import BrokenCompression, RunError
@@ -22,8 +23,16 @@ def run_specs(
     out: TextIO,
     err: TextIO,
     baseline_only: bool = False,
+    store: str | None = None,
 ) -> ExitCode:
-    context = RunContext(spec_paths, reports, cache)
+    try:
+        context = RunContext(spec_paths, reports, cache, store=store)
+    except StoreLocationInvalid as e:
+        print(e, file=err)
+        return ExitCode.INVALID
+    except StoreUnavailable as e:
+        print(f"ERROR {e}", file=err)
+        return ExitCode.NOT_MEASURED
     gates: list[GateRun] = []
     for gate in context.gates():
         if isinstance(gate, UnreadableSpec):

@@ -5,6 +5,8 @@ run killed at any moment leaves either the whole value or nothing, and a later r
 from everything already stored. Processes that share a store (jobs of a CI matrix on shared
 storage, pytest-xdist workers) may write the same key at once: each writes its own temporary
 file, and readers see one whole value, never a mix. Floats survive the JSON round trip exactly.
+The results may instead live in an object store (`--store s3://bucket/prefix`), for jobs on
+machines that share no file system (`engine.object_store`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Iterator
+
+from engine.object_store import ObjectFiles, is_url
 
 DEFAULT_ROOT_ENV = "FAIRGATE_CACHE"
 
@@ -109,34 +113,61 @@ def atomic_write_text(path: Path, text: str) -> None:
     atomic_write(path, lambda f: f.write(text.encode("utf-8")))
 
 
-class ResultStore:
-    def __init__(self, root: Path | None = None, cache_root: Path | None = None) -> None:
-        """`root` holds the results; `cache_root` the rest of the run's cache (converted
-        builtin models, file hashes), default: the fairgate cache, the one place the
-        environment is read."""
-        self.cache_root = Path(cache_root) if cache_root is not None else default_cache_root()
-        self.root = Path(root) if root is not None else self.cache_root / "results"
+class LocalFiles:
+    """Bytes under relative paths in a directory, each written atomically."""
 
-    @classmethod
-    def in_cache(cls, cache: Path | str | None) -> ResultStore:
-        """The store of a cache directory given by `--cache` or `--fairgate-cache`;
-        None: the default cache."""
-        return cls(cache_root=Path(cache)) if cache else cls()
+    def __init__(self, root: Path) -> None:
+        self.root = root
 
-    def _path(self, key: str) -> Path:
-        kind, _, digest = key.rpartition("/")
-        return self.root / kind / digest[:2] / f"{digest}.json"
-
-    def get(self, key: str) -> Any | None:
+    def read(self, relative: str) -> bytes | None:
         try:
-            return json.loads(self._path(key).read_text(encoding="utf-8"))
+            return (self.root / relative).read_bytes()
         except FileNotFoundError:
             return None
 
+    def write(self, relative: str, data: bytes) -> None:
+        atomic_write(self.root / relative, lambda f: f.write(data))
+
+
+class ResultStore:
+    def __init__(self, root: Path | str | None = None, cache_root: Path | None = None) -> None:
+        """`root` holds the results: a directory, or the URL of an object store
+        (`engine.object_store`); `cache_root` the rest of the run's cache (converted builtin
+        models, file hashes), default: the fairgate cache, the one place the environment is
+        read."""
+        self.cache_root = Path(cache_root) if cache_root is not None else default_cache_root()
+        location = root if root is not None else self.cache_root / "results"
+        if is_url(location):
+            self.root: Path | str = str(location)
+            self.files: LocalFiles | ObjectFiles = ObjectFiles(self.root)
+            # An object store has no locks: processes of one machine share one in the local
+            # cache, and jobs on several machines leave the baseline to a job of its own.
+            self._locks = self.cache_root / "locks"
+        else:
+            self.root = Path(location)
+            self.files = LocalFiles(self.root)
+            self._locks = self.root / "locks"
+
+    @classmethod
+    def in_cache(cls, cache: Path | str | None, results: str | None = None) -> ResultStore:
+        """The store of a cache directory given by `--cache` or `--fairgate-cache` (None: the
+        default cache), holding its results in `results` (`--store`: a directory or an object
+        store's URL) when given, else in the cache's results/."""
+        return cls(results, Path(cache) if cache else None)
+
+    @staticmethod
+    def _relative(key: str) -> str:
+        kind, _, digest = key.rpartition("/")
+        return f"{kind}/{digest[:2]}/{digest}.json"
+
+    def get(self, key: str) -> Any | None:
+        data = self.files.read(self._relative(key))
+        return None if data is None else json.loads(data)
+
     def put(self, key: str, value: Any) -> None:
-        atomic_write_text(self._path(key), json.dumps(value))
+        self.files.write(self._relative(key), json.dumps(value).encode("utf-8"))
 
     def exclusive(self, name: str):
         """Hold a lock across processes (pytest-xdist workers), so that work the others
         would repeat, such as the shared baseline, is done once and then read from here."""
-        return file_lock(self.root / "locks" / f"{name}.lock")
+        return file_lock(self._locks / f"{name}.lock")

@@ -123,3 +123,39 @@ def tiny_nf4_checkpoint(tiny_checkpoint, tmp_path_factory) -> Path:
     for tokenizer_file in tiny_checkpoint.glob("tokenizer*"):
         shutil.copy(tokenizer_file, target)
     return target
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint():
+    """A local S3-compatible server (moto) for this session, and the environment that points
+    S3 clients at it, in this process and in the processes it starts."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    settings = {
+        "AWS_ENDPOINT_URL": f"http://{host}:{port}",
+        "AWS_ACCESS_KEY_ID": "fairgate-tests",
+        "AWS_SECRET_ACCESS_KEY": "fairgate-tests",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    old = {name: os.environ.get(name) for name in settings}
+    os.environ.update(settings)
+    yield settings["AWS_ENDPOINT_URL"]
+    for name, value in old.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    server.stop()
+
+
+@pytest.fixture
+def s3_bucket(s3_endpoint, request):
+    """An empty bucket of its own on the session's S3 server, as an s3:// URL."""
+    import fsspec
+
+    name = "fg-" + "".join(c if c.isalnum() else "-" for c in request.node.name.lower())[:50].strip("-")
+    fsspec.filesystem("s3").mkdir(name)
+    return f"s3://{name}"

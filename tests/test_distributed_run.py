@@ -1,6 +1,8 @@
 """One spec spread over processes as a CI matrix spreads it: a baseline-only job, then one job
-per variant in parallel on the same cache, then `fairgate merge`; verdicts and values equal
-those of one `fairgate run` of the whole spec on a cache of its own."""
+per variant in parallel, then `fairgate merge`; verdicts and values equal those of one
+`fairgate run` of the whole spec on a cache of its own. The jobs share either one cache
+directory (shared storage) or only an object store on a local S3-compatible server, each with
+a cache of its own (machines that share no file system)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,9 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Callable
 
+import fsspec
 import pytest
 
 from engine.report import html, summary
@@ -73,10 +77,11 @@ def latest(reports: Path) -> Path:
     return (reports / "latest").resolve()
 
 
-def distributed(spec: Path, variants: list[str], cache: Path, reports: Path) -> tuple[Path, int]:
-    """The matrix: baseline job, variant jobs in parallel on one cache, merge job."""
-    finished(fairgate("run", spec, "--baseline-only", f"--cache={cache}", f"--reports={reports / 'baseline'}"), {0})
-    jobs = [fairgate("run", spec, "--variant", v, f"--cache={cache}", f"--reports={reports / v}") for v in variants]
+def distributed(spec: Path, variants: list[str], storage: Callable[[str], list[str]], reports: Path) -> tuple[Path, int]:
+    """The matrix: baseline job, variant jobs in parallel, merge job; `storage(job)`: the
+    job's cache and store options."""
+    finished(fairgate("run", spec, "--baseline-only", *storage("baseline"), f"--reports={reports / 'baseline'}"), {0})
+    jobs = [fairgate("run", spec, "--variant", v, *storage(v), f"--reports={reports / v}") for v in variants]
     for job in jobs:
         finished(job, {0, 1})
     runs = [latest(reports / name) for name in ["baseline", *variants]]
@@ -103,16 +108,28 @@ def with_volatile_of(results: dict, source: dict) -> dict:
     return {**moved, "specs": specs}
 
 
-def assert_same_as_one_run(tmp_path: Path, spec_text: str, variants: list[str], cache_setup=None) -> dict:
+def assert_same_as_one_run(tmp_path: Path, spec_text: str, variants: list[str], cache_setup=None, store=None) -> dict:
+    """Without `store`, the jobs share one cache directory (shared storage); with it (an
+    object store's URL), each job has a cache of its own, as on machines that share nothing
+    but the store."""
     spec = tmp_path / "spec.toml"
     spec.write_text(textwrap.dedent(spec_text))
-    caches = tmp_path / "shared-cache", tmp_path / "own-cache"
-    for cache in caches:
-        cache.mkdir()
-        if cache_setup:
-            cache_setup(cache)
-    merged_dir, merged_code = distributed(spec, variants, caches[0], tmp_path / "matrix")
-    single_code = finished(fairgate("run", spec, f"--cache={caches[1]}", f"--reports={tmp_path / 'single'}"), {0, 1})
+
+    def cache(name: str) -> Path:
+        directory = tmp_path / name
+        if not directory.exists():
+            directory.mkdir()
+            if cache_setup:
+                cache_setup(directory)
+        return directory
+
+    def storage(job: str) -> list[str]:
+        if store is None:
+            return [f"--cache={cache('shared-cache')}"]
+        return [f"--cache={cache(f'machine-{job}')}", f"--store={store}"]
+
+    merged_dir, merged_code = distributed(spec, variants, storage, tmp_path / "matrix")
+    single_code = finished(fairgate("run", spec, f"--cache={cache('own-cache')}", f"--reports={tmp_path / 'single'}"), {0, 1})
 
     baseline_run = load_results(latest(tmp_path / "matrix" / "baseline"))
     (entry,) = baseline_run["specs"].values()
@@ -133,13 +150,16 @@ def assert_same_as_one_run(tmp_path: Path, spec_text: str, variants: list[str], 
     moved = with_volatile_of(single, merged)
     assert (merged_dir / "summary.md").read_text() == summary.render(moved)
     assert (merged_dir / "report.html").read_text() == html.render_report(moved)
-    stored = list((caches[0] / "results").rglob("*.json"))
-    assert stored and all(json.loads(p.read_text()) is not None for p in stored)
+    fs, root = fsspec.core.url_to_fs(store or str(tmp_path / "shared-cache" / "results"))
+    stored = [path for path in fs.find(root) if path.endswith(".json")]
+    assert stored and all(json.loads(fs.cat_file(path)) is not None for path in stored)
     return merged
 
 
-def test_a_spec_spread_over_parallel_jobs_merges_into_one_run(tmp_path, tiny_checkpoint):
-    merged = assert_same_as_one_run(tmp_path, TINY_SPEC.format(model=tiny_checkpoint), ["same", "int8"])
+@pytest.mark.parametrize("over", ["shared directory", "object store"])
+def test_a_spec_spread_over_parallel_jobs_merges_into_one_run(tmp_path, tiny_checkpoint, request, over):
+    store = request.getfixturevalue("s3_bucket") + "/fairgate" if over == "object store" else None
+    merged = assert_same_as_one_run(tmp_path, TINY_SPEC.format(model=tiny_checkpoint), ["same", "int8"], store=store)
     verdicts = merged["specs"]["spread"]["verdicts"]
     same = [v for v in verdicts if v["variant"] == "same"]
     assert same and all(v["change"] == 0 and v["passed"] for v in same)
@@ -147,11 +167,13 @@ def test_a_spec_spread_over_parallel_jobs_merges_into_one_run(tmp_path, tiny_che
 
 
 @pytest.mark.real_model
-def test_the_shipped_model_spread_over_parallel_jobs_merges_into_one_run(tmp_path, real_checkpoint):
-    def shared_models(cache: Path) -> None:
+@pytest.mark.parametrize("over", ["shared directory", "object store"])
+def test_the_shipped_model_spread_over_parallel_jobs_merges_into_one_run(tmp_path, real_checkpoint, request, over):
+    def converted_model(cache: Path) -> None:
         (cache / "models").symlink_to(real_checkpoint.parent, target_is_directory=True)
 
-    merged = assert_same_as_one_run(tmp_path, REAL_SPEC, ["identical", "hqq-4bit"], shared_models)
+    store = request.getfixturevalue("s3_bucket") + "/fairgate" if over == "object store" else None
+    merged = assert_same_as_one_run(tmp_path, REAL_SPEC, ["identical", "hqq-4bit"], converted_model, store)
     verdicts = merged["specs"]["spread-real"]["verdicts"]
     identical = [v for v in verdicts if v["variant"] == "identical"]
     assert identical and all(v["change"] == 0 and v["passed"] for v in identical)

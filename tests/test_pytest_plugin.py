@@ -235,3 +235,15 @@ def test_aggressive_quantization_fails_with_a_readable_message(gate):
             "variant sets allow_broken = true",
         ]
     )
+
+
+def test_the_gate_keeps_its_results_in_an_object_store(gate, tiny_checkpoint, s3_bucket):
+    import fsspec
+
+    gate("tiny", tiny_spec(tiny_checkpoint))
+    gate.run(f"--fairgate-store={s3_bucket}/results", "-k", "identity").assert_outcomes(passed=SUBGROUPS, deselected=SUBGROUPS)
+    stored = fsspec.filesystem("s3").find(f"{s3_bucket.removeprefix('s3://')}/results/ll")
+    assert stored, "no scores reached the object store"
+    refused = gate.run("--fairgate-store=ftp://host/results")
+    assert refused.ret == pytest.ExitCode.USAGE_ERROR
+    refused.stderr.fnmatch_lines(["*results store ftp://host/results: protocol 'ftp' is not one whose writes replace a file whole*"])

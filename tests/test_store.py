@@ -1,6 +1,6 @@
-"""The results store shared by several processes (CI jobs on shared storage, xdist workers):
-files readable as the umask allows, writers of one key never corrupting it, and work done
-under the store's lock done once."""
+"""The results store shared by several processes (CI jobs on shared storage or an object
+store, xdist workers): files readable as the umask allows, writers of one key never
+corrupting it, and work done under the store's lock done once."""
 
 from __future__ import annotations
 
@@ -43,18 +43,21 @@ def test_files_and_directories_get_the_mode_the_umask_allows(tmp_path, umask, ma
     assert mode(tmp_path / "report" / "summary.md") == 0o666 & ~mask
 
 
-def _write_repeatedly(root: str, writer: int) -> None:
-    store = ResultStore(Path(root))
+def _write_repeatedly(root: str, cache: str, writer: int) -> None:
+    store = ResultStore(root, cache_root=Path(cache))
     for _ in range(WRITES):
         store.put(KEY, {"writer": writer, "payload": [writer] * 20_000})
 
 
-def test_concurrent_writers_of_one_key_never_leave_a_mixed_or_partial_value(tmp_path):
-    context = multiprocessing.get_context("fork")
-    writers = [context.Process(target=_write_repeatedly, args=(str(tmp_path), i)) for i in range(WRITERS)]
+@pytest.mark.parametrize("where", ["directory", "object store"])
+def test_concurrent_writers_of_one_key_never_leave_a_mixed_or_partial_value(tmp_path, request, where):
+    root = str(tmp_path / "results") if where == "directory" else request.getfixturevalue("s3_bucket") + "/results"
+    # spawn: a forked child would inherit the S3 client's event loop thread half-copied.
+    context = multiprocessing.get_context("spawn")
+    writers = [context.Process(target=_write_repeatedly, args=(root, str(tmp_path), i)) for i in range(WRITERS)]
     for p in writers:
         p.start()
-    store = ResultStore(tmp_path)
+    store = ResultStore(root, cache_root=tmp_path)
     seen = set()
     while any(p.is_alive() for p in writers):
         value = store.get(KEY)
