@@ -16,7 +16,7 @@ from pydantic import Field
 from engine.compression.base import CompressionStep, LayerReplacingStep
 from engine.registry import Registry
 
-MODULES = ("hqq", "bitsandbytes", "dynamic_int8", "quanto", "prune", "gguf", "llm_compressor")
+MODULES = ("hqq", "bitsandbytes", "dynamic_int8", "quanto", "prune", "gguf", "llm_compressor", "vllm_online")
 # An entry is a step class, or a discriminated union of the classes sharing one `method`
 # (bitsandbytes' 8- and 4-bit settings differ, told apart by `bits`).
 STEPS: Registry[Any] = Registry("compression method", tuple(f"engine.compression.{m}" for m in MODULES))

@@ -60,6 +60,9 @@ class CompressionStep(BaseModel):
     # True for a step that builds a new checkpoint from the model's own before anything is
     # loaded (it then has `build_checkpoint`, engine.models.source.CheckpointBuild).
     builds_checkpoint: ClassVar[bool] = False
+    # True for a quantization the engine applies itself while loading the checkpoint (vLLM's
+    # online quantization): nothing runs through transformers, and it comes last.
+    applied_by_engine: ClassVar[bool] = False
     # False for a step that only changes weight values (pruning): other steps may follow it.
     quantizes: ClassVar[bool] = True
     # The engines that can run a model compressed this way. On vllm, a step runs once through

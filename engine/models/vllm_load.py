@@ -18,7 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from engine.compression import compression_steps
+from engine.compression import compression_steps, steps_dump
 from engine.models.sanity import broken_reason
 from engine.scoring.packing import Row
 
@@ -35,17 +35,20 @@ def vllm_weights(model: LoadedModel) -> tuple[VllmBackend, dict]:
     from engine.models.vllm_backend import VllmBackend
 
     plan = model.plan
-    checkpoint, report = _checkpoint(model)
+    steps = compression_steps(plan.quantization)
+    online = steps[-1] if steps and steps[-1].applied_by_engine else None
+    checkpoint, report = _checkpoint(model, steps[:-1] if online else steps)
+    options = dict(plan.engine_options)
+    if online is not None:
+        options["quantization"] = online.scheme
+        report = _with_online(report, steps, online)
     config = AutoConfig.from_pretrained(checkpoint, trust_remote_code=plan.trust_remote_code)
     generation_config = (
         GenerationConfig.from_pretrained(checkpoint)
         if (Path(checkpoint) / "generation_config.json").is_file()
         else GenerationConfig.from_model_config(config)
     )
-    backend = VllmBackend(
-        checkpoint, plan.dtype, dict(plan.engine_options), model.tokenizer, generation_config,
-        plan.trust_remote_code,
-    )
+    backend = VllmBackend(checkpoint, plan.dtype, options, model.tokenizer, generation_config, plan.trust_remote_code)
     try:
         report["engine"] = {
             "name": "vllm",
@@ -53,7 +56,7 @@ def vllm_weights(model: LoadedModel) -> tuple[VllmBackend, dict]:
             "options": dict(plan.engine_options),
         }
         report["sanity"] = _sanity_on_vllm(backend, model.tokenizer, config, report.get("sanity"))
-        if compression_steps(plan.quantization):
+        if steps:
             report["sanity"]["broken"] = broken_reason(report["sanity"])
     except BaseException:
         backend.close()
@@ -61,44 +64,53 @@ def vllm_weights(model: LoadedModel) -> tuple[VllmBackend, dict]:
     return backend, report
 
 
-def _checkpoint(model: LoadedModel) -> tuple[Path, dict]:
-    """The directory vLLM loads, and the compression report made on the way."""
-    steps = compression_steps(model.plan.quantization)
+def _with_online(report: dict, steps: tuple, online) -> dict:
+    """The report of the steps before vLLM's own quantization, with that one added (there is
+    no model here to describe: vLLM builds its layers in its own process)."""
+    return {
+        **report,
+        "method": steps_dump(steps),
+        "steps": [*report.get("steps", []), {"method": online.model_dump(), "applied_by": "vLLM, while loading"}],
+    }
+
+
+def _checkpoint(model: LoadedModel, steps: tuple) -> tuple[Path, dict]:
+    """The directory vLLM loads once `steps` are applied, and the report made on the way."""
     if not steps:
         return Path(model.source.path), {
             "method": None,
             "steps": [],
             "checkpoint_quantization": _saved_quantization(Path(model.source.path)),
         }
+    plan = replace(model.plan, quantization=steps if len(steps) > 1 else steps[0])
     if len(steps) == 1 and steps[0].builds_checkpoint:
-        return Path(model.source.path), _report_through_transformers(model, save_to=None)
-    return _materialized(model)
+        return Path(model.source.path), _report_through_transformers(model, plan, save_to=None)
+    return _materialized(model, plan)
 
 
-def _materialized(model: LoadedModel) -> tuple[Path, dict]:
-    """The steps' model, saved once into the cache and found there afterwards."""
+def _materialized(model: LoadedModel, plan) -> tuple[Path, dict]:
+    """The model of `plan`'s steps, saved once into the cache and found there afterwards."""
     from engine.models.identity import model_identity
     from engine.models.loading import resolve_device
     from engine.store import atomic_directory, default_cache_root, file_lock
 
     device = resolve_device("auto")
-    as_transformers = replace(model.plan, engine="transformers", engine_options=())
+    as_transformers = replace(plan, engine="transformers", engine_options=())
     key = model_identity(as_transformers, model.source.sha256, device)
     target = (model.cache_root or default_cache_root()) / "models" / "materialized" / key[:20]
     with file_lock(target.with_name(target.name + ".lock")):
         if not target.is_dir():
             with atomic_directory(target) as partial:
-                report = _report_through_transformers(model, save_to=partial)
+                report = _report_through_transformers(model, plan, save_to=partial)
                 (partial / REPORT_FILE).write_text(json.dumps(report), encoding="utf-8")
     return target, json.loads((target / REPORT_FILE).read_text(encoding="utf-8"))
 
 
-def _report_through_transformers(model: LoadedModel, save_to: Path | None) -> dict:
+def _report_through_transformers(model: LoadedModel, plan, save_to: Path | None) -> dict:
     import gc
 
     from engine.models.loading import load_model, resolve_device
 
-    plan = model.plan
     device = resolve_device("auto")
     loaded, report = load_model(model.source, plan.dtype, device, plan.quantization, plan.trust_remote_code)
     if save_to is not None:

@@ -77,18 +77,20 @@ def _key(key: str) -> str:
 def _method_sections(step: type[CompressionStep]) -> list[Section]:
     """A method's table as its own class documents it, and each table nested in it."""
     doc = step.documented
+    # A method the default engine cannot run is shown in a spec on an engine that can.
+    engine = "" if "transformers" in step.engines else f'[engine]\nname = "{step.engines[0]}"\n'
     nested = [
         Section(
             f"[variants.quantization.{name}]", f"variants[].quantization.{name}.",
             step.model_fields[name].annotation, f"[variants.quantization.{name}]",
-            prefix=f'[[variants]]\nname = "{variant}"\n[variants.quantization]\n'
+            prefix=f'{engine}[[variants]]\nname = "{variant}"\n[variants.quantization]\n'
             + "".join(f"{_key(k)} = {toml_value(v)}\n" for k, v in required.items()),
         )
         for name, (variant, required) in doc.nested.items()
     ]
     own = Section(
         f"quantization: {doc.title}", "variants[].quantization.", step, "[variants.quantization]",
-        prefix=f'[[variants]]\nname = "{doc.variant}"\n', required=doc.required,
+        prefix=f'{engine}[[variants]]\nname = "{doc.variant}"\n', required=doc.required,
         skip=tuple(doc.nested),
     )
     return [own, *nested]

@@ -173,9 +173,8 @@ class VariantSpec(Strict):
     )
     quantization: Optional[Quantization] = Field(
         None,
-        description="compress the model while loading it: a table with `method` (hqq, "
-        "bitsandbytes, dynamic-int8, quanto, prune or gguf) and that method's settings; leave out for an "
-        "already compressed `model`",
+        description="compress the model: a table with `method` (one of the methods below) and "
+        "that method's settings; leave out for an already compressed `model`",
         examples=[{"method": "hqq", "nbits": 4, "group_size": 64}],
     )
     compression: Optional[list[Quantization]] = Field(

@@ -30,10 +30,11 @@ def with_fake_method(monkeypatch):
 def test_every_method_module_is_listed_and_registers_its_steps():
     assert [cls.method_name() for cls in compression.step_classes()] == [
         "hqq", "bitsandbytes", "bitsandbytes", "dynamic-int8", "quanto", "prune", "gguf",
-        "awq", "gptq", "smoothquant", "sparsegpt",
+        "awq", "gptq", "smoothquant", "sparsegpt", "vllm",
     ]
     assert compression.STEPS.names() == [
-        "awq", "bitsandbytes", "dynamic-int8", "gguf", "gptq", "hqq", "prune", "quanto", "smoothquant", "sparsegpt"
+        "awq", "bitsandbytes", "dynamic-int8", "gguf", "gptq", "hqq", "prune", "quanto", "smoothquant", "sparsegpt",
+        "vllm",
     ]
 
 
@@ -42,9 +43,10 @@ def test_each_step_declares_itself(step: type[CompressionStep]):
     assert not step.__abstractmethods__, f"{step.__name__} leaves {step.__abstractmethods__} undeclared"
     assert step.documented.required["method"] == step.method_name()
     # vLLM loads checkpoints: only a step that builds one, or whose result can be saved as
-    # plain weights (pruning), runs there.
-    assert "transformers" in step.engines and set(step.engines) <= {"transformers", "vllm"}
-    assert ("vllm" in step.engines) == (step.builds_checkpoint or not step.quantizes)
+    # plain weights (pruning), runs there, and vLLM's own quantization runs only there.
+    assert set(step.engines) <= {"transformers", "vllm"}
+    assert ("transformers" in step.engines) == (not step.applied_by_engine)
+    assert ("vllm" in step.engines) == (step.builds_checkpoint or not step.quantizes or step.applied_by_engine)
     for name, table in step.starters.items():
         # every starter table is a valid step of this method, as a spec would write it
         assert isinstance(TypeAdapter(compression.spec_union()).validate_python(table), step), name
@@ -60,7 +62,7 @@ def test_the_union_tells_methods_apart_and_refuses_unknown_ones():
 
 def test_a_new_method_is_one_module(with_fake_method, tmp_path):
     fake = with_fake_method
-    assert compression.step_classes()[-1] is fake and len(compression.step_classes()) == 12
+    assert compression.step_classes()[-1] is fake and len(compression.step_classes()) == 13
     assert compression.starters()["fake-5bit"] == {"method": "fake"}
     assert "fake-quant" in compression.packages()
     # its package enters only the identity of models it compresses

