@@ -13,16 +13,17 @@ from pydantic import Field
 from engine.compression import STEPS
 from engine.compression.base import CompressionStep, CompressionUnsupported, Documented
 
-# vLLM's `quantization` values that quantize an unquantized checkpoint as it loads (the
-# online shorthands of vllm.config.quantization, and "fp8", its dynamic FP8), with their bits.
+# vLLM's `quantization` values that quantize the linear layers of an unquantized checkpoint
+# as it loads (the online shorthands of vllm.config.quantization that set a `linear` spec,
+# and "fp8", its dynamic FP8), with their bits. Its int8_per_channel_weight_only and
+# nvfp4_per_token quantize MoE experts only, and would leave a dense model as it was.
 SCHEMES = {
     "fp8": 8,
     "fp8_per_tensor": 8,
     "fp8_per_channel": 8,
     "fp8_per_block": 8,
-    "int8_per_channel_weight_only": 8,
     "mxfp8": 8,
-    "nvfp4_per_token": 4,
+    "mxfp4": 4,
 }
 
 
@@ -34,7 +35,7 @@ class VllmOnlineConfig(CompressionStep):
     engines: ClassVar[tuple[str, ...]] = ("vllm",)
     applied_by_engine: ClassVar[bool] = True
     documented: ClassVar[Documented] = Documented(
-        "vllm", "vllm-int8", {"method": "vllm", "scheme": "int8_per_channel_weight_only"},
+        "vllm", "vllm-fp8", {"method": "vllm", "scheme": "fp8_per_channel"},
         examples={"scheme": ("fp8", {})},
     )
 
@@ -45,7 +46,7 @@ class VllmOnlineConfig(CompressionStep):
     scheme: Literal[tuple(SCHEMES)] = Field(  # type: ignore[valid-type]
         description="vLLM's `quantization` value: fp8 is its dynamic per-tensor FP8, the "
         "others its online schemes",
-        examples=["int8_per_channel_weight_only"],
+        examples=["fp8_per_channel"],
     )
 
     @classmethod

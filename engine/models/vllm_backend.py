@@ -89,6 +89,10 @@ def worker_environment(options: dict[str, Any]) -> dict[str, str]:
     env = clean_environment()
     if single_device(options) and options.get("distributed_executor_backend") in (None, "uni"):
         env["VLLM_ENABLE_V1_MULTIPROCESSING"] = "0"
+    elif "quantization" in options:
+        # Counting the quantized layers sends the worker's own function to vLLM's worker
+        # processes, which vLLM allows only with this set.
+        env["VLLM_ALLOW_INSECURE_SERIALIZATION"] = "1"
     return env
 
 
@@ -123,12 +127,14 @@ class VllmBackend:
         except OSError:
             self.close()
             raise
-        self._ask(
+        started = self._ask(
             {
                 "op": "start", "model": str(checkpoint), "dtype": dtype, "seed": SEED,
                 "trust_remote_code": trust_remote_code, "options": arguments,
             }
         )
+        # [quantized, all] linear layers, where vLLM was asked to quantize while loading.
+        self.linear_layers: list[int] | None = started.get("linear_layers")
 
     def _ask(self, request: dict) -> dict:
         if self._process is None:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from engine.compression import compression_steps, steps_dump
+from engine.compression.base import CompressionNotApplied
 from engine.models.sanity import broken_reason
 from engine.scoring.packing import Row
 
@@ -41,7 +42,6 @@ def vllm_weights(model: LoadedModel) -> tuple[VllmBackend, dict]:
     options = dict(plan.engine_options)
     if online is not None:
         options["quantization"] = online.scheme
-        report = _with_online(report, steps, online)
     config = AutoConfig.from_pretrained(checkpoint, trust_remote_code=plan.trust_remote_code)
     generation_config = (
         GenerationConfig.from_pretrained(checkpoint)
@@ -50,6 +50,8 @@ def vllm_weights(model: LoadedModel) -> tuple[VllmBackend, dict]:
     )
     backend = VllmBackend(checkpoint, plan.dtype, options, model.tokenizer, generation_config, plan.trust_remote_code)
     try:
+        if online is not None:
+            report = _with_online(report, steps, online, backend.linear_layers)
         report["engine"] = {
             "name": "vllm",
             "versions": model.engine_versions,
@@ -64,14 +66,20 @@ def vllm_weights(model: LoadedModel) -> tuple[VllmBackend, dict]:
     return backend, report
 
 
-def _with_online(report: dict, steps: tuple, online) -> dict:
-    """The report of the steps before vLLM's own quantization, with that one added (there is
-    no model here to describe: vLLM builds its layers in its own process)."""
-    return {
-        **report,
-        "method": steps_dump(steps),
-        "steps": [*report.get("steps", []), {"method": online.model_dump(), "applied_by": "vLLM, while loading"}],
+def _with_online(report: dict, steps: tuple, online, linear_layers: list[int]) -> dict:
+    """The report of the steps before vLLM's own quantization, with that one added as vLLM's
+    worker counted its layers; raises CompressionNotApplied where it quantized none."""
+    quantized, total = linear_layers
+    if not quantized:
+        raise CompressionNotApplied(
+            f"vLLM was asked for {online.scheme} but quantized none of the model's {total} "
+            "linear layers"
+        )
+    step = {
+        "method": online.model_dump(), "applied_by": "vLLM, while loading",
+        "compressed_linear_layers": quantized, "linear_layers": total,
     }
+    return {**report, "method": steps_dump(steps), "steps": [*report.get("steps", []), step]}
 
 
 def _checkpoint(model: LoadedModel, steps: tuple) -> tuple[Path, dict]:

@@ -49,6 +49,15 @@ def start(request: dict):
     )
 
 
+def linear_layers(model) -> list:
+    """[quantized, all] linear layers of the model as vLLM built it: a scheme vLLM applies to
+    some kinds of layer only (MoE experts) leaves a dense model's layers as they were."""
+    from vllm.model_executor.layers.linear import LinearBase, UnquantizedLinearMethod
+
+    layers = [m for m in model.modules() if isinstance(m, LinearBase)]
+    return [sum(not isinstance(m.quant_method, UnquantizedLinearMethod) for m in layers), len(layers)]
+
+
 def loglikelihoods(llm, sequences: list) -> list:
     from vllm import SamplingParams, TokensPrompt
 
@@ -105,6 +114,9 @@ def serve() -> None:
         if op == "start":
             llm = start(request)
             answer = {"versions": versions()}
+            if "quantization" in request["options"]:
+                # Every worker holds a shard of every layer: the first one's count is the model's.
+                answer["linear_layers"] = llm.apply_model(linear_layers)[0]
         elif op == "loglikelihoods":
             answer = {"results": loglikelihoods(llm, request["sequences"])}
         elif op == "generate":
